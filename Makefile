@@ -1,0 +1,44 @@
+# atmsae — top-level entry points. Every target finds a JDK >= 25 by itself (bin/find-jdk).
+SHELL := /bin/bash
+JAVA_HOME := $(shell bin/find-jdk)
+export JAVA_HOME
+# Maven's bundled guava warns about sun.misc.Unsafe under JDK 25; keep this out of .mvn/jvm.config (breaks JDK 17).
+export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
+MVN := mvn -B
+CACHE ?= $(CURDIR)/.cache
+
+.PHONY: all build test native demo bench device-bundle clean deps
+
+all: build
+
+## Native: CUDA kernels -> fatbin (skipped with a message when nvcc is absent).
+native:
+	native-build/build.sh
+
+## Build: jars + bin/atmsae launcher (the launcher finds the JDK itself).
+build: native deps
+	$(MVN) -DskipTests package
+
+## Test: the full suite (Surefire totals must print: never -q). GPU tests skip visibly without a device.
+test: native deps
+	$(MVN) verify
+
+## Runtime dependencies the project installs itself (OpenBLAS for the CPU engine when apt is usable).
+deps:
+	@tools/install-deps.sh
+
+## Demo: the main job on the embedded default (MiniLM + Brown corpus); writes demo-out/report.md.
+demo: build
+	tools/demo.sh
+
+## Benchmarks: loader and training throughput with peers in the same run; figures go to bench-out/.
+bench: build
+	tools/bench.sh
+
+## Device bundle: jlink'd Java 25 + jars + fatbin + runners for a GPU host that has only a driver.
+device-bundle: build
+	tools/device-bundle.sh
+
+clean:
+	$(MVN) -q clean || true
+	rm -rf native-build/out demo-out bench-out device-bundle
