@@ -1,0 +1,36 @@
+package dev.atmsae.report;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ReportTest {
+    @Test
+    void markdownTableRendersCellsAndEscapesPipes() {
+        String md = new MarkdownTable("arch", "L0", "FVU").row("atm", 31.7, 0.1234567).row("a|b", Double.NaN, 2e-5).render();
+        assertEquals("| arch | L0 | FVU |\n|---|---|---|\n| atm | 31.70 | 0.1235 |\n| a\\|b | – | 2.000e-05 |\n", md);
+        assertThrows(IllegalArgumentException.class, () -> new MarkdownTable("a").row(1, 2));
+    }
+
+    @Test
+    void plotsWritePngFiles(@TempDir Path dir) throws Exception {
+        Path lines = Plots.lines(dir.resolve("l.png"), "t", "x", "y",
+                List.of(new Plots.Series("a", new double[] {1, 2, 3}, new double[] {3, 1, 2}, new double[] {0.1, 0.2, 0.1})), false);
+        Map<String, double[]> g = new LinkedHashMap<>();
+        g.put("atm", new double[] {-3, -2.5, -1, -1.2});
+        Path hist = Plots.histogram(dir.resolve("h.png"), "t", "log10 density", g, 10, -5, 0);
+        Path bars = Plots.bars(dir.resolve("b.png"), "t", "y", List.of("NOUN", "VERB"), Map.of("atm", new double[] {0.1, 0.2}));
+        for (Path p : List.of(lines, hist, bars)) {
+            byte[] head = Files.readAllBytes(p);
+            assertTrue(head.length > 1000, p + " too small");
+            assertEquals((byte) 0x89, head[0]);
+            assertEquals('P', head[1]);
+        }
+    }
+}
