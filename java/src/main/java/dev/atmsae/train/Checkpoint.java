@@ -214,6 +214,15 @@ public final class Checkpoint {
                     enc.put("type", "f64");
                     enc.put("bits", Double.doubleToRawLongBits(d));
                 }
+                case double[] a -> {
+                    enc.put("type", "f64[]");
+                    long[] bits = new long[a.length];
+                    for (int i = 0; i < a.length; i++) {
+                        bits[i] = Double.doubleToRawLongBits(a[i]);
+                    }
+                    enc.put("bits", bits);
+                }
+                case long[] a -> enc.put("type", "i64[]");
                 case Integer i -> enc.put("type", "i32");
                 case Long l -> enc.put("type", "i64");
                 case Boolean b -> enc.put("type", "bool");
@@ -222,7 +231,9 @@ public final class Checkpoint {
                 default -> throw new IllegalArgumentException("checkpoint scalar '" + e.getKey() + "' has unsupported type "
                         + v.getClass().getName());
             }
-            enc.put("value", v);
+            if (!(v instanceof double[])) {
+                enc.put("value", v); // arrays of doubles are only stored as bits, once
+            }
             out.put(e.getKey(), enc);
         }
         return out;
@@ -239,6 +250,22 @@ public final class Checkpoint {
             out.put(e.getKey(), switch (type) {
                 case "f32" -> Float.intBitsToFloat(((Number) bits).intValue());
                 case "f64" -> Double.longBitsToDouble(((Number) bits).longValue());
+                case "f64[]" -> {
+                    List<?> list = (List<?>) bits;
+                    double[] a = new double[list.size()];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = Double.longBitsToDouble(((Number) list.get(i)).longValue());
+                    }
+                    yield a;
+                }
+                case "i64[]" -> {
+                    List<?> list = (List<?>) value;
+                    long[] a = new long[list.size()];
+                    for (int i = 0; i < a.length; i++) {
+                        a[i] = ((Number) list.get(i)).longValue();
+                    }
+                    yield a;
+                }
                 case "i32" -> ((Number) value).intValue();
                 case "i64" -> ((Number) value).longValue();
                 case "bool" -> (Boolean) value;

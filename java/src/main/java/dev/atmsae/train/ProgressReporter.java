@@ -97,20 +97,22 @@ public final class ProgressReporter {
         return sb.toString();
     }
 
-    /** Loss parts, L0 and dead fraction are shown; everything else stays in metrics.jsonl. */
+    /** Every numeric field is shown except the batch size; the caller picks which fields to pass. */
     private static boolean isShown(String key) {
-        String k = key.toLowerCase(Locale.ROOT);
-        return k.equals("loss") || k.equals("mse") || k.startsWith("l1") || k.startsWith("aux") || k.equals("l0")
-                || k.startsWith("l0_") || k.startsWith("dead") || k.equals("lambda") || k.equals("sparsity_loss")
-                || k.equals("l0_loss");
+        return !key.equals("batch_tokens");
     }
 
     private static String shortName(String key) {
-        return key.startsWith("dead") ? "dead" : key;
+        return switch (key) {
+            case "sparsityLoss" -> "sparse";
+            case "auxLoss" -> "aux";
+            case "deadFraction" -> "dead";
+            default -> key;
+        };
     }
 
     private static String compact(String key, double v) {
-        if (key.startsWith("dead")) {
+        if (key.startsWith("dead") || key.equals("deadFraction")) {
             return String.format(Locale.ROOT, "%.1f%%", 100 * v);
         }
         if (key.toLowerCase(Locale.ROOT).startsWith("l0")) {
