@@ -1,5 +1,6 @@
 package dev.atmsae.eval;
 
+import dev.atmsae.arch.InferenceSums;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -12,14 +13,14 @@ import java.util.Map;
  *   <li>l0 / l1 = mean over tokens of the number of active latents / Σ_i f_i,</li>
  *   <li>dead_fraction = fraction of latents that never fired on the evaluated tokens.</li>
  * </ul>
- * The denominator of fvu is formed per dimension as Σx² − (Σx)²/N, all in float64.
+ * The denominator of fvu is formed as Σ‖x‖² − ‖Σx‖²/N, all in float64.
  */
 public final class CoreMetrics {
     private final int dIn;
     private final int dSae;
     private final double[] sumX;
-    private final double[] sumXSq;
-    private final boolean[] fired;
+    private final long[] fires;
+    private double sumSqX;
     private double sumSqErr;
     private double sumCos;
     private double sumL0;
@@ -30,8 +31,7 @@ public final class CoreMetrics {
         this.dIn = dIn;
         this.dSae = dSae;
         this.sumX = new double[dIn];
-        this.sumXSq = new double[dIn];
-        this.fired = new boolean[dSae];
+        this.fires = new long[dSae];
     }
 
     /** Adds {@code rows} tokens: inputs x and reconstructions x̂, both row-major [rows, dIn]. */
@@ -51,9 +51,9 @@ public final class CoreMetrics {
                 hh += hv * hv;
                 xh += xv * hv;
                 sumX[j] += xv;
-                sumXSq[j] += xv * xv;
             }
             sumSqErr += err;
+            sumSqX += xx;
             sumCos += (xx > 0 && hh > 0) ? xh / Math.sqrt(xx * hh) : 0.0;
         }
         tokens += rows;
@@ -68,10 +68,29 @@ public final class CoreMetrics {
                 if (v != 0f) {
                     sumL0 += 1;
                     sumL1 += Math.abs(v);
-                    fired[i] = true;
+                    fires[i]++;
                 }
             }
         }
+    }
+
+    /** Adds a batch evaluated on the engine ({@link InferenceSums}: reconstruction and code sums together). */
+    public void addSums(InferenceSums s) {
+        if (s.sumX().length != dIn || s.fires().length != dSae) {
+            throw new IllegalArgumentException("sums for d_in=" + s.sumX().length + ", d_sae=" + s.fires().length);
+        }
+        sumSqErr += s.sqErr();
+        sumSqX += s.sumSqX();
+        sumCos += s.cosSum();
+        sumL0 += s.l0Count();
+        sumL1 += s.l1Sum();
+        for (int j = 0; j < dIn; j++) {
+            sumX[j] += s.sumX()[j];
+        }
+        for (int i = 0; i < dSae; i++) {
+            fires[i] += s.fires()[i];
+        }
+        tokens += s.rows();
     }
 
     /** Adds code statistics computed elsewhere (e.g. on the engine): Σ L0, Σ L1 and per-latent fire counts. */
@@ -79,10 +98,17 @@ public final class CoreMetrics {
         sumL0 += l0Sum;
         sumL1 += l1Sum;
         for (int i = 0; i < dSae; i++) {
-            if (fireCounts[i] > 0) {
-                fired[i] = true;
-            }
+            fires[i] += fireCounts[i];
         }
+    }
+
+    /** Per-latent fraction of evaluated tokens on which the latent was active. */
+    public float[] firingFrequency() {
+        float[] f = new float[dSae];
+        for (int i = 0; i < dSae; i++) {
+            f[i] = (float) ((double) fires[i] / Math.max(1, tokens));
+        }
+        return f;
     }
 
     public long tokens() {
@@ -92,13 +118,14 @@ public final class CoreMetrics {
     /** The metrics as an ordered map (the JSON that {@code atmsae eval} prints). */
     public Map<String, Object> result() {
         double n = Math.max(1, tokens);
-        double totalVar = 0;
+        double sumXNormSq = 0;
         for (int j = 0; j < dIn; j++) {
-            totalVar += Math.max(0, sumXSq[j] - sumX[j] * sumX[j] / n);
+            sumXNormSq += sumX[j] * sumX[j];
         }
+        double totalVar = Math.max(0, sumSqX - sumXNormSq / n);
         int dead = 0;
-        for (boolean f : fired) {
-            dead += f ? 0 : 1;
+        for (long f : fires) {
+            dead += f > 0 ? 0 : 1;
         }
         double fvu = totalVar > 0 ? sumSqErr / totalVar : Double.NaN;
         Map<String, Object> m = new LinkedHashMap<>();

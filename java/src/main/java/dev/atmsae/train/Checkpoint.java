@@ -159,7 +159,7 @@ public final class Checkpoint {
         } catch (IOException e) {
             throw UserError.inFile(manifestPath, "unreadable checkpoint manifest: " + e.getMessage());
         }
-        if (!FORMAT.equals(m.get("format")) || !(m.get("version") instanceof Number v) || v.intValue() != VERSION) {
+        if (!FORMAT.equals(m.get("format")) || !(m.get("version") instanceof Number ver) || ver.intValue() != VERSION) {
             throw UserError.inFile(manifestPath, "not an " + FORMAT + " version " + VERSION + " manifest");
         }
         String stateName = (String) m.get("state_file");

@@ -196,7 +196,7 @@ public final class Trainer {
             scale = resume.inputScale();
             Checkpoint.HostTensor bDec = resume.tensors().get("b_dec");
             dIn = bDec != null ? bDec.cols() : ((Number) resume.trainer().get("d_in")).intValue();
-            initSample = new float[dIn]; // replaced by the checkpoint's tensors right after creation
+            initSample = null; // b_dec comes from the checkpoint's tensors right after creation
         }
 
         CheckpointPolicy policy = new CheckpointPolicy(options.checkpointEvery());
@@ -309,7 +309,7 @@ public final class Trainer {
             if (options.sparsityTokens() > 0) {
                 SaeEvaluator.Outcome eval = SaeEvaluator.evaluate(engine, weights, data.open(0),
                         Math.max(batch, options.sparsityTokens()));
-                sparsity = eval.log10FiringFrequency();
+                sparsity = eval.firingFrequency();
                 summary.put("final_metrics", eval.metrics().result());
             }
             SaeExport.write(out, weights, sparsity);
