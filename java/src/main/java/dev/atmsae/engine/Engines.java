@@ -21,4 +21,27 @@ public final class Engines {
     }
 
     // ---------------------------------------------------------------- CUDA / auto (added by the CUDA engine)
+
+    /**
+     * Placeholder until the CUDA engine lands: probes for the driver through FFM and explains why CUDA cannot be used.
+     * The CUDA engine replaces this method with one that returns the engine when a device is usable.
+     */
+    public static Engine cuda() {
+        throw new dev.atmsae.util.UserError("--engine cuda: " + cudaUnavailableReason());
+    }
+
+    /** CUDA when usable, else the CPU engine with {@code threads} threads. */
+    public static Engine auto(int threads) {
+        return cpu(threads, false);
+    }
+
+    /** Why CUDA cannot be used here (one line). */
+    static String cudaUnavailableReason() {
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.SymbolLookup.libraryLookup("libcuda.so.1", arena);
+        } catch (IllegalArgumentException e) {
+            return "no CUDA driver (libcuda.so.1 not found)";
+        }
+        return "the CUDA engine is not part of this build";
+    }
 }

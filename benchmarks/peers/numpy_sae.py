@@ -1,0 +1,245 @@
+#!/usr/bin/env python3
+"""numpy + OpenBLAS peer for atmsae's CPU training step (benchmarks.md, "Peers").
+
+One training step = forward, backward and Adam, the same math as atmsae's architectures (architectures.md, atm.md):
+relu (ReLU + L1 weighted by decoder norms), atm (ReLU + L1 + EMA statistics, importance threshold, Bernoulli mask,
+unit-norm decoder), topk (+AuxK when latents are dead), batchtopk, jumprelu (rectangle-kernel STE, L0 penalty).
+All float32, parameters stored like atmsae's engine: W_enc [n, d] (row i = latent i's encoder direction), W_dec [n, d].
+Sparse architectures decode with scipy.sparse when it is importable (the fastest reasonable numpy-stack
+implementation), else with a dense scatter + product; the JSON says which.
+
+Usage: numpy_sae.py --arch atm --d 384 --n 6144 --batch 4096 [--k 64] [--warmup 2] [--reps 5]
+Prints one JSON object: arch, shape, median seconds per step, tokens/s, the per-repetition times.
+"""
+import argparse
+import json
+import sys
+import time
+
+import numpy as np
+
+try:
+    import scipy.sparse as sp
+except ImportError:  # the peer still works, with dense decoding
+    sp = None
+
+F = np.float32
+
+
+class Adam:
+    def __init__(self, params, lr=2e-4, b1=0.9, b2=0.999, eps=1e-8):
+        self.lr, self.b1, self.b2, self.eps = lr, b1, b2, eps
+        self.m = {k: np.zeros_like(v) for k, v in params.items()}
+        self.v = {k: np.zeros_like(v) for k, v in params.items()}
+        self.t = 0
+
+    def step(self, params, grads):
+        # global grad-norm clip at 1.0, as in atmsae
+        norm = np.sqrt(sum(float(np.vdot(g, g)) for g in grads.values()))
+        scale = F(min(1.0, 1.0 / (norm + 1e-12)))
+        self.t += 1
+        c1 = 1.0 - self.b1 ** self.t
+        c2 = 1.0 - self.b2 ** self.t
+        for k, p in params.items():
+            g = grads[k] * scale
+            m, v = self.m[k], self.v[k]
+            m *= F(self.b1)
+            m += F(1 - self.b1) * g
+            v *= F(self.b2)
+            v += F(1 - self.b2) * (g * g)
+            p -= F(self.lr / c1) * m / (np.sqrt(v / F(c2)) + F(self.eps))
+
+
+def remove_parallel(w, g):
+    g -= (np.einsum("ij,ij->i", g, w) / np.einsum("ij,ij->i", w, w))[:, None] * w
+
+
+def normalize_rows(w):
+    w /= np.linalg.norm(w, axis=1, keepdims=True)
+
+
+def sparse_matrix(rows, cols, vals, shape):
+    if sp is not None:
+        return sp.csr_matrix((vals, (rows, cols)), shape=shape)
+    dense = np.zeros(shape, F)
+    dense[rows, cols] = vals
+    return dense
+
+
+class Sae:
+    def __init__(self, arch, d, n, batch, k, seed):
+        rng = np.random.default_rng(seed)
+        self.arch, self.d, self.n, self.B, self.k = arch, d, n, batch, k
+        w = rng.standard_normal((n, d)).astype(F)
+        w /= np.linalg.norm(w, axis=1, keepdims=True)
+        if arch == "relu":
+            w *= F(0.1)
+        self.p = {"W_enc": w.copy(), "b_enc": np.zeros(n, F), "W_dec": w.copy(), "b_dec": np.zeros(d, F)}
+        if arch == "jumprelu":
+            self.p["log_theta"] = np.full(n, np.log(0.01), F)
+        self.opt = Adam(self.p, b1=0.0 if arch == "jumprelu" else 0.9)
+        self.lam = F(1.5 if arch in ("relu", "atm") else 1e-3)
+        self.steps_since_fire = np.zeros(n, np.int64)
+        self.rng = rng
+        if arch == "atm":
+            self.ema = {s: np.zeros(n, np.float64) for s in ("a", "q", "r")}
+            self.t = 0
+        self.theta = 0.0
+
+    def step(self, x):
+        p, B = self.p, self.B
+        xc = x - p["b_dec"]
+        h = xc @ p["W_enc"].T
+        h += p["b_enc"]
+        g = {}
+        if self.arch in ("relu", "atm"):
+            f = np.maximum(h, 0)
+            if self.arch == "atm":
+                f_in = self._atm_mask(x, f)
+            else:
+                f_in = f
+            xhat = f_in @ p["W_dec"]
+            xhat += p["b_dec"]
+            err = xhat - x
+            gx = err * F(2.0 / B)
+            dnorm = np.linalg.norm(p["W_dec"], axis=1) if self.arch == "relu" else None
+            gf = gx @ p["W_dec"].T
+            gf += self.lam / B * (dnorm if dnorm is not None else F(1))
+            gh = gf * (f_in > 0)
+            g["W_dec"] = f_in.T @ gx
+            if dnorm is not None:
+                g["W_dec"] += (self.lam / B) * (f_in.sum(0) / dnorm)[:, None] * p["W_dec"]
+            fired = (f_in > 0).any(0)
+            gh_sparse = None
+        elif self.arch in ("topk", "batchtopk"):
+            if self.arch == "topk":
+                idx = np.argpartition(-h, self.k, axis=1)[:, : self.k]
+                rows = np.repeat(np.arange(B), self.k)
+                cols = idx.ravel()
+                vals = np.maximum(h[rows, cols], 0)
+            else:
+                a = np.maximum(h, 0).ravel()
+                keep = np.argpartition(-a, self.k * B)[: self.k * B]
+                vals = a[keep]
+                pos = vals > 0
+                keep, vals = keep[pos], vals[pos]
+                rows, cols = keep // self.n, keep % self.n
+                if vals.size:
+                    self.theta = 0.99 * self.theta + 0.01 * float(vals.min())
+            fs = sparse_matrix(rows, cols, vals, (B, self.n))
+            xhat = np.asarray(fs @ p["W_dec"])
+            xhat += p["b_dec"]
+            err = xhat - x
+            gx = err * F(2.0 / B)
+            # gradient only at the kept entries: gVal_j = <gx[row_j], W_dec[col_j]>
+            gval = np.einsum("jd,jd->j", gx[rows], p["W_dec"][cols]) * (vals > 0)
+            g["W_dec"] = np.asarray(fs.T @ gx)
+            gh_sparse = sparse_matrix(rows, cols, gval.astype(F), (B, self.n))
+            fired = np.zeros(self.n, bool)
+            fired[cols[vals > 0]] = True
+            self._auxk(h, err, g, gh_sparse)
+            gh = None
+        elif self.arch == "jumprelu":
+            theta = np.exp(p["log_theta"])
+            act = h > theta
+            f = h * act
+            xhat = f @ p["W_dec"]
+            xhat += p["b_dec"]
+            err = xhat - x
+            gx = err * F(2.0 / B)
+            gf = gx @ p["W_dec"].T
+            gh = gf * act
+            eps = F(0.05)
+            kern = (np.abs((h - theta) / eps) < 0.5).astype(F)
+            g_theta = (gf * (-theta / eps) * kern).sum(0) + (self.lam / B) * (-1 / eps) * kern.sum(0)
+            g["log_theta"] = (g_theta * theta).astype(F)
+            g["W_dec"] = f.T @ gx
+            fired = act.any(0)
+            gh_sparse = None
+        else:
+            raise SystemExit("unknown arch " + self.arch)
+
+        if gh_sparse is not None:
+            g["W_enc"] = np.asarray(gh_sparse.T @ xc)
+            g["b_enc"] = np.asarray(gh_sparse.sum(0)).ravel().astype(F)
+        else:
+            g["W_enc"] = gh.T @ xc
+            g["b_enc"] = gh.sum(0)
+        g["b_dec"] = gx.sum(0) - g["b_enc"] @ p["W_enc"]
+        if self.arch != "relu":
+            remove_parallel(p["W_dec"], g["W_dec"])
+        self.opt.step(p, g)
+        if self.arch != "relu":
+            normalize_rows(p["W_dec"])
+        self.steps_since_fire = np.where(fired, 0, self.steps_since_fire + 1)
+        return float(np.einsum("bd,bd->", err, err)) / B
+
+    def _atm_mask(self, x, f):
+        """ATM statistics, EMAs, importance threshold and Bernoulli mask (atm.md steps 2-7)."""
+        p = self.p
+        xhat_u = f @ p["W_dec"]
+        xhat_u += p["b_dec"]
+        e = x - xhat_u
+        edotd = e @ p["W_dec"].T
+        dn2 = np.einsum("ij,ij->i", p["W_dec"], p["W_dec"])
+        a = f.mean(0)
+        q = (f > 0).mean(0)
+        rho = np.maximum(0, (f * f * dn2 + 2 * f * edotd).mean(0))
+        self.t += 1
+        beta = 0.99
+        for key, s in (("a", a), ("q", q), ("r", rho)):
+            self.ema[key] = beta * self.ema[key] + (1 - beta) * s
+        corr = 1 - beta ** self.t
+        imp = sum(self.ema[key] / corr / (self.ema[key].mean() / corr + 1e-8) for key in "aqr") / 3
+        thr = imp.mean() + imp.std()
+        prob = np.clip(1 - np.exp(-1.0 * (thr - imp) / thr), 0, 0.95).astype(F)
+        keep = self.rng.random(f.shape, dtype=F) >= prob
+        return f * keep
+
+    def _auxk(self, h, err, g, gh_sparse):
+        """AuxK on dead latents; with fresh weights and a short benchmark no latent is dead, as in atmsae."""
+        dead = self.steps_since_fire > 10_000_000 // self.B
+        if not dead.any():
+            return
+        k_aux = min(self.d // 2, int(dead.sum()))
+        hd = np.where(dead, h, -np.inf)
+        idx = np.argpartition(-hd, k_aux, axis=1)[:, :k_aux]
+        rows = np.repeat(np.arange(self.B), k_aux)
+        vals = np.maximum(hd[rows, idx.ravel()], 0)
+        fa = sparse_matrix(rows, idx.ravel(), vals, (self.B, self.n))
+        ehat = np.asarray(fa @ self.p["W_dec"])
+        resid = ehat + err
+        g["W_dec"] += (1 / 32) * 2 / self.B * np.asarray(fa.T @ resid)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--arch", required=True)
+    ap.add_argument("--d", type=int, default=384)
+    ap.add_argument("--n", type=int, default=6144)
+    ap.add_argument("--batch", type=int, default=4096)
+    ap.add_argument("--k", type=int, default=64)
+    ap.add_argument("--warmup", type=int, default=2)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--seed", type=int, default=0)
+    a = ap.parse_args()
+    rng = np.random.default_rng(a.seed + 1)
+    batches = [rng.standard_normal((a.batch, a.d)).astype(F) for _ in range(3)]  # rotated so caches do not flatter
+    sae = Sae(a.arch, a.d, a.n, a.batch, a.k, a.seed)
+    for i in range(a.warmup):
+        sae.step(batches[i % 3])
+    times = []
+    for i in range(a.reps):
+        t0 = time.perf_counter()
+        loss = sae.step(batches[i % 3])
+        times.append(time.perf_counter() - t0)
+        if not np.isfinite(loss):
+            raise SystemExit("numpy_sae: non-finite loss")
+    med = float(np.median(times))
+    print(json.dumps({"peer": "numpy", "numpy": np.__version__, "sparse": "scipy" if sp is not None else "dense",
+                      "arch": a.arch, "d": a.d, "n": a.n, "batch": a.batch, "k": a.k,
+                      "median_s": med, "tokens_per_s": a.batch / med, "times_s": times}))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
