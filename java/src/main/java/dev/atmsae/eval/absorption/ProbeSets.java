@@ -50,13 +50,10 @@ public final class ProbeSets {
         if (set.word() != null) {
             meta.put("word", set.word());
         }
-        Path file = dir.resolve(META);
         try {
-            Path tmp = dir.resolve(META + ".tmp");
-            JSON.writeValue(tmp.toFile(), meta);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            dev.atmsae.io.AtomicFiles.writeBytes(dir.resolve(META), JSON.writeValueAsBytes(meta));
         } catch (IOException e) {
-            throw UserError.inFile(file, "cannot write: " + e.getMessage());
+            throw new IllegalStateException("cannot serialise probe-set JSON", e);
         }
     }
 
@@ -95,10 +92,10 @@ public final class ProbeSets {
             parents.add(new ProbeSet.ParentClass(p.get("name").asText(), children));
         }
         int n = (int) acts.rows();
-        int[] parent = intArray(file, root, "parent", n, true);
-        int[] child = root.has("child") ? intArray(file, root, "child", n, true) : filled(n, -1);
-        int[] split = intArray(file, root, "split", n, true);
-        int[] group = root.has("group") ? intArray(file, root, "group", n, false) : null;
+        int[] parent = intArray(file, root, "parent", n);
+        int[] child = root.has("child") ? intArray(file, root, "child", n) : filled(n, -1);
+        int[] split = intArray(file, root, "split", n);
+        int[] group = root.has("group") ? intArray(file, root, "group", n) : null;
         List<String> word = null;
         if (root.has("word")) {
             JsonNode w = root.get("word");
@@ -128,7 +125,7 @@ public final class ProbeSets {
         return v.asInt();
     }
 
-    private static int[] intArray(Path file, JsonNode root, String key, int n, boolean required) {
+    private static int[] intArray(Path file, JsonNode root, String key, int n) {
         JsonNode v = root.get(key);
         if (v == null || !v.isArray()) {
             throw UserError.inFile(file, "missing array '" + key + "'");

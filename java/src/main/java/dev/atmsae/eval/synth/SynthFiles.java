@@ -37,6 +37,9 @@ public final class SynthFiles {
 
     /** Generates and writes everything; returns the number of shards written. */
     public static int write(Path out, SynthConfig cfg) {
+        if (cfg.tokens() > Integer.MAX_VALUE - 1) {
+            throw new UserError("synth: at most " + (Integer.MAX_VALUE - 1) + " training samples per data set");
+        }
         SynthGenerator gen = new SynthGenerator(cfg);
         Path shards = out.resolve("shards"), truth = out.resolve("truth");
         try {
@@ -52,7 +55,7 @@ public final class SynthFiles {
         for (long start = 0; start < cfg.tokens(); start += cfg.shardTokens(), shard++) {
             int count = (int) Math.min(cfg.shardTokens(), cfg.tokens() - start);
             SynthGenerator.Batch b = gen.generate(start, count);
-            NpyArrays.writeF32(shards.resolve(String.format("shard_%05d.npy", shard)), b.x(), count, cfg.d());
+            dev.atmsae.data.NpyWriter.write(shards.resolve(String.format("shard_%05d.npy", shard)), b.x(), count, cfg.d());
             for (int r = 0; r < count; r++) {
                 rowPtr[(int) (start + r) + 1] = rowPtr[(int) (start + r)] + (b.rowPtr()[r + 1] - b.rowPtr()[r]);
             }
@@ -91,9 +94,9 @@ public final class SynthFiles {
         meta.put("independent", independent);
         meta.put("eval_samples", List.of(cfg.tokens(), cfg.tokens() + cfg.evalTokens()));
         try {
-            JSON.writeValue(truth.resolve("truth.json").toFile(), meta);
+            dev.atmsae.io.AtomicFiles.writeBytes(truth.resolve("truth.json"), JSON.writeValueAsBytes(meta));
         } catch (IOException e) {
-            throw UserError.inFile(truth.resolve("truth.json"), "cannot write: " + e.getMessage());
+            throw new IllegalStateException("cannot serialise truth.json", e);
         }
         if (cfg.evalTokens() > 0 && cfg.trees() > 0) {
             ProbeSets.write(out.resolve("probe_set"), probeSet(gen, gen.generate(cfg.tokens(), cfg.evalTokens())));
