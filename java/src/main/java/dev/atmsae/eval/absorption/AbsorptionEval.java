@@ -1,0 +1,189 @@
+package dev.atmsae.eval.absorption;
+
+import dev.atmsae.eval.SaeForward;
+import dev.atmsae.eval.probe.BinaryMetrics;
+import dev.atmsae.eval.probe.LogisticModel;
+import dev.atmsae.eval.probe.LogisticRegression;
+import dev.atmsae.eval.probe.Rows;
+import dev.atmsae.io.SaeWeights;
+import dev.atmsae.util.UserError;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * Feature absorption of an SAE on a probe set (absorption.md §2–§4, §9): per parent P a P-vs-rest ground-truth probe
+ * on the train split, main latents by k-sparse probing, and the §4.3/§4.4/§4.5 rules on the test rows of P that the
+ * probe marks positive, with A = x·p̂ from the raw activation. Classes whose probe test F1 is not above
+ * {@code minProbeF1} or that have no scored rows are dropped from the means, and listed with the reason.
+ */
+public final class AbsorptionEval {
+    private static final int PROBE_ITERATIONS = 500;
+
+    private AbsorptionEval() {
+    }
+
+    /** Ground-truth probe of one parent: the model plus its test quality. */
+    public record GroundTruthProbe(LogisticModel model, AbsorptionReport.ProbeQuality quality, double[] testLogits) {
+    }
+
+    public static AbsorptionReport run(ProbeSet set, SaeWeights sae, AbsorptionOptions options) {
+        if (sae.dIn() != set.d()) {
+            throw new UserError("SAE d_in = " + sae.dIn() + " but probe set '" + set.name() + "' has d = " + set.d());
+        }
+        List<Integer> parentIds = selectParents(set, options.parents());
+        SaeForward.Codes codes = SaeForward.encode(sae, set.acts(), set.n());
+        double[] norms = SaeForward.decoderNorms(sae);
+        int[] train = set.rowsOf(ProbeSet.TRAIN);
+        int[] test = set.rowsOf(ProbeSet.TEST);
+        if (train.length == 0 || test.length == 0) {
+            throw new UserError("probe set '" + set.name() + "' needs both train and test rows (train " + train.length
+                    + ", test " + test.length + ")");
+        }
+        List<AbsorptionReport.ClassResult> classes = parentIds.parallelStream()
+                .map(p -> scoreParent(set, sae, codes, norms, train, test, p, options)).toList();
+        return aggregate(set, sae, options, parentIds.size(), classes);
+    }
+
+    private static List<Integer> selectParents(ProbeSet set, List<String> names) {
+        List<Integer> ids = new ArrayList<>();
+        if (names == null || names.isEmpty()) {
+            for (int p = 0; p < set.parents().size(); p++) {
+                ids.add(p);
+            }
+            return ids;
+        }
+        for (String name : names) {
+            int found = -1;
+            for (int p = 0; p < set.parents().size(); p++) {
+                if (set.parents().get(p).name().equalsIgnoreCase(name)) {
+                    found = p;
+                }
+            }
+            if (found < 0) {
+                throw new UserError("probe set '" + set.name() + "' has no parent class '" + name + "' (has "
+                        + set.parents().stream().map(ProbeSet.ParentClass::name).toList() + ")");
+            }
+            ids.add(found);
+        }
+        return ids;
+    }
+
+    /** Fits the class-balanced P-vs-rest probe on the train rows and measures it on the test rows. */
+    public static GroundTruthProbe groundTruthProbe(float[] acts, int d, int[] train, int[] test, boolean[] label, double l2) {
+        boolean[] yTrain = KSparseProbing.select(label, train);
+        boolean[] yTest = KSparseProbing.select(label, test);
+        LogisticModel model = LogisticRegression.fitBalanced(Rows.floats(acts, d, train), yTrain, l2, PROBE_ITERATIONS);
+        double[] trainLogits = model.logits(Rows.floats(acts, d, train));
+        double[] testLogits = model.logits(Rows.floats(acts, d, test));
+        BinaryMetrics atZero = BinaryMetrics.of(testLogits, yTest, 0.0);
+        double thr = BinaryMetrics.bestF1Threshold(trainLogits, yTrain);
+        BinaryMetrics tuned = BinaryMetrics.of(testLogits, yTest, thr);
+        int trainPos = count(yTrain), testPos = count(yTest);
+        return new GroundTruthProbe(model, new AbsorptionReport.ProbeQuality(trainPos, testPos, atZero.precision(),
+                atZero.recall(), atZero.f1(), thr, tuned.precision(), tuned.recall(), tuned.f1()), testLogits);
+    }
+
+    private static AbsorptionReport.ClassResult scoreParent(ProbeSet set, SaeWeights sae, SaeForward.Codes codes,
+                                                            double[] norms, int[] train, int[] test, int p,
+                                                            AbsorptionOptions options) {
+        ProbeSet.ParentClass parent = set.parents().get(p);
+        boolean[] label = new boolean[set.n()];
+        for (int i = 0; i < set.n(); i++) {
+            label[i] = set.parent()[i] == p;
+        }
+        GroundTruthProbe probe = groundTruthProbe(set.acts(), set.d(), train, test, label, options.probeL2());
+        double[] unit = probe.model().unitDirection();
+        double[] cos = SaeForward.decoderCosines(sae, unit);
+        int topCos = 0;
+        for (int j = 1; j < cos.length; j++) {
+            if (cos[j] > cos[topCos]) {
+                topCos = j;
+            }
+        }
+        KSparseProbing.Result ks = KSparseProbing.run(codes, train, test, label, options.maxK(), options.f1Jump());
+        // scored rows: test rows of P whose ground-truth probe logit (with bias) is > 0
+        List<Integer> scoredList = new ArrayList<>();
+        for (int t = 0; t < test.length; t++) {
+            if (label[test[t]] && probe.testLogits()[t] > 0) {
+                scoredList.add(test[t]);
+            }
+        }
+        int[] scored = scoredList.stream().mapToInt(Integer::intValue).toArray();
+        double[] a = new double[scored.length];
+        String[] childOf = new String[scored.length];
+        for (int t = 0; t < scored.length; t++) {
+            int row = scored[t];
+            double dot = 0;
+            for (int i = 0; i < set.d(); i++) {
+                dot += set.acts()[row * set.d() + i] * unit[i];
+            }
+            a[t] = dot;
+            int c = set.child()[row];
+            childOf[t] = c < 0 ? ParentScorer.NO_CHILD : parent.children().get(c);
+        }
+        ParentScorer.Scores s = new ParentScorer(codes, cos, norms, ks.main()).score(scored, a, childOf);
+        String reason = null;
+        if (!(probe.quality().f1() > options.minProbeF1())) {
+            reason = String.format("ground-truth probe test F1 %.3f is not above min_probe_f1 %.2f", probe.quality().f1(),
+                    options.minProbeF1());
+        } else if (scored.length == 0) {
+            reason = "no test rows of this class are probe true positives";
+        }
+        return new AbsorptionReport.ClassResult(parent.name(), reason == null, reason, probe.quality(), ks.main(),
+                ks.f1PerK(), topCos, cos[topCos], s.nScored(), s.fraction(), s.legacy(), s.full(), s.children(),
+                s.absorbing());
+    }
+
+    private static AbsorptionReport aggregate(ProbeSet set, SaeWeights sae, AbsorptionOptions options, int nParents,
+                                              List<AbsorptionReport.ClassResult> classes) {
+        List<AbsorptionReport.ClassResult> kept = classes.stream().filter(AbsorptionReport.ClassResult::kept).toList();
+        List<AbsorptionReport.DroppedClass> dropped = classes.stream().filter(c -> !c.kept())
+                .map(c -> new AbsorptionReport.DroppedClass(c.name(), c.dropReason())).toList();
+        int minClasses = options.minClassesForEval() != null ? options.minClassesForEval()
+                : AbsorptionOptions.defaultMinClasses(set.kind(), nParents);
+        Map<String, Object> saeInfo = new LinkedHashMap<>();
+        saeInfo.put("architecture", sae.architecture());
+        saeInfo.put("d_in", sae.dIn());
+        saeInfo.put("d_sae", sae.dSae());
+        if (sae.k() > 0) {
+            saeInfo.put("k", sae.k());
+        }
+        double[] frac = kept.stream().mapToDouble(AbsorptionReport.ClassResult::absorptionFraction).toArray();
+        double[] legacy = kept.stream().mapToDouble(AbsorptionReport.ClassResult::absorptionFractionLegacy).toArray();
+        double[] full = kept.stream().mapToDouble(AbsorptionReport.ClassResult::fullAbsorption).toArray();
+        double[] split = kept.stream().mapToDouble(c -> c.mainLatents().length).toArray();
+        return new AbsorptionReport(AbsorptionRules.RULE_VERSION, set.name(), set.kind(), set.source(), saeInfo,
+                options.minProbeF1(), minClasses, kept.size(), kept.size() >= minClasses && !kept.isEmpty(),
+                mean(frac), mean(legacy), mean(full), mean(full), mean(split), std(frac), std(legacy), std(full),
+                std(split), dropped, classes);
+    }
+
+    /** Mean, or null for no values. */
+    public static Double mean(double[] v) {
+        return v.length == 0 ? null : IntStream.range(0, v.length).mapToDouble(i -> v[i]).sum() / v.length;
+    }
+
+    /** Sample standard deviation (n − 1, Python's statistics.stdev), or null for fewer than two values. */
+    public static Double std(double[] v) {
+        if (v.length < 2) {
+            return null;
+        }
+        double m = mean(v);
+        double s = 0;
+        for (double x : v) {
+            s += (x - m) * (x - m);
+        }
+        return Math.sqrt(s / (v.length - 1));
+    }
+
+    private static int count(boolean[] y) {
+        int c = 0;
+        for (boolean v : y) {
+            c += v ? 1 : 0;
+        }
+        return c;
+    }
+}

@@ -1,0 +1,210 @@
+package dev.atmsae.eval.probe;
+
+/**
+ * Binary L2-regularised logistic regression in float64, fitted full-batch with L-BFGS (memory 10, Armijo backtracking).
+ *
+ * <p>Objective (bias not penalised): (1/n)·Σ_i s_i·[log(1 + e^{z_i}) − y_i·z_i] + (l2/2)·‖w‖², z_i = w·x_i + b.
+ * With class-balanced weights s_i = n / (2·n_{y_i}) (sklearn's {@code class_weight="balanced"}) and l2 = 1/n this is
+ * exactly sklearn's {@code LogisticRegression(C=1, class_weight="balanced")}, the fit SAEBench uses per k. For the
+ * ground-truth probes atmsae uses l2 = 1e-4, the weight decay SAEBench's Adam probe applies (absorption.md §2): a
+ * deterministic full-batch optimum instead of 50 shuffled Adam epochs, same objective family.
+ */
+public final class LogisticRegression {
+    /** sklearn's C = 1 expressed on the mean-loss objective is 1/n; this marker asks for it. */
+    public static final double L2_SKLEARN_C1 = -1;
+    private static final int MEMORY = 10;
+
+    private LogisticRegression() {
+    }
+
+    /** Class-balanced fit; {@code l2 = L2_SKLEARN_C1} means 1/n. Degenerate labels (one class only) give w = 0. */
+    public static LogisticModel fitBalanced(Rows x, boolean[] y, double l2, int maxIter) {
+        return fit(x, y, balancedWeights(y), l2 == L2_SKLEARN_C1 ? 1.0 / x.n() : l2, maxIter);
+    }
+
+    /** s_i = n / (2·n_{class of i}); zero weight for a class that is absent. */
+    public static double[] balancedWeights(boolean[] y) {
+        int pos = 0;
+        for (boolean v : y) {
+            pos += v ? 1 : 0;
+        }
+        int neg = y.length - pos;
+        double[] s = new double[y.length];
+        for (int i = 0; i < y.length; i++) {
+            int count = y[i] ? pos : neg;
+            s[i] = y.length / (2.0 * count);
+        }
+        return s;
+    }
+
+    /** Weighted fit of the objective in the class comment. */
+    public static LogisticModel fit(Rows x, boolean[] y, double[] s, double l2, int maxIter) {
+        int d = x.d();
+        if (y.length != x.n() || s.length != x.n()) {
+            throw new IllegalArgumentException("labels/weights do not match " + x.n() + " rows");
+        }
+        int pos = 0;
+        for (boolean v : y) {
+            pos += v ? 1 : 0;
+        }
+        if (pos == 0 || pos == y.length) {
+            return new LogisticModel(new double[d], pos == 0 ? -10 : 10);
+        }
+        Objective obj = new Objective(x, y, s, l2);
+        double[] theta = new double[d + 1];
+        double[] grad = new double[d + 1];
+        double f = obj.valueAndGradient(theta, grad);
+        double[][] sHist = new double[MEMORY][];
+        double[][] yHist = new double[MEMORY][];
+        double[] rho = new double[MEMORY];
+        int stored = 0, head = 0;
+        double[] newTheta = new double[d + 1];
+        double[] newGrad = new double[d + 1];
+        for (int iter = 0; iter < maxIter; iter++) {
+            if (maxAbs(grad) < 1e-7) {
+                break;
+            }
+            double[] dir = twoLoop(grad, sHist, yHist, rho, stored, head);
+            double slope = dot(dir, grad);
+            if (slope >= 0) { // not a descent direction: restart from steepest descent
+                stored = 0;
+                dir = negate(grad);
+                slope = dot(dir, grad);
+            }
+            double step = (stored == 0) ? Math.min(1.0, 1.0 / Math.max(1e-12, Math.sqrt(-slope))) : 1.0;
+            double fNew;
+            int tries = 0;
+            while (true) {
+                for (int j = 0; j <= d; j++) {
+                    newTheta[j] = theta[j] + step * dir[j];
+                }
+                fNew = obj.valueAndGradient(newTheta, newGrad);
+                if (fNew <= f + 1e-4 * step * slope || ++tries > 40) {
+                    break;
+                }
+                step *= 0.5;
+            }
+            double[] sv = new double[d + 1], yv = new double[d + 1];
+            for (int j = 0; j <= d; j++) {
+                sv[j] = newTheta[j] - theta[j];
+                yv[j] = newGrad[j] - grad[j];
+            }
+            double sy = dot(sv, yv);
+            if (sy > 1e-12) {
+                sHist[head] = sv;
+                yHist[head] = yv;
+                rho[head] = 1.0 / sy;
+                head = (head + 1) % MEMORY;
+                stored = Math.min(stored + 1, MEMORY);
+            }
+            double change = f - fNew;
+            System.arraycopy(newTheta, 0, theta, 0, d + 1);
+            System.arraycopy(newGrad, 0, grad, 0, d + 1);
+            f = fNew;
+            if (tries > 40 || Math.abs(change) <= 1e-12 * Math.max(1.0, Math.abs(f))) {
+                break;
+            }
+        }
+        double[] w = new double[d];
+        System.arraycopy(theta, 0, w, 0, d);
+        return new LogisticModel(w, theta[d]);
+    }
+
+    private static double[] twoLoop(double[] grad, double[][] sHist, double[][] yHist, double[] rho, int stored, int head) {
+        double[] q = grad.clone();
+        double[] alpha = new double[MEMORY];
+        for (int t = 1; t <= stored; t++) {
+            int k = Math.floorMod(head - t, MEMORY);
+            alpha[k] = rho[k] * dot(sHist[k], q);
+            axpy(-alpha[k], yHist[k], q);
+        }
+        if (stored > 0) {
+            int last = Math.floorMod(head - 1, MEMORY);
+            double gamma = dot(sHist[last], yHist[last]) / dot(yHist[last], yHist[last]);
+            for (int j = 0; j < q.length; j++) {
+                q[j] *= gamma;
+            }
+        }
+        for (int t = stored; t >= 1; t--) {
+            int k = Math.floorMod(head - t, MEMORY);
+            double beta = rho[k] * dot(yHist[k], q);
+            axpy(alpha[k] - beta, sHist[k], q);
+        }
+        return negate(q);
+    }
+
+    /** Weighted mean logistic loss + L2, and its gradient (last entry = bias). */
+    static final class Objective {
+        private final Rows x;
+        private final boolean[] y;
+        private final double[] s;
+        private final double l2;
+
+        Objective(Rows x, boolean[] y, double[] s, double l2) {
+            this.x = x;
+            this.y = y;
+            this.s = s;
+            this.l2 = l2;
+        }
+
+        double valueAndGradient(double[] theta, double[] grad) {
+            int d = x.d();
+            java.util.Arrays.fill(grad, 0.0);
+            double loss = 0;
+            double b = theta[d];
+            int n = x.n();
+            for (int i = 0; i < n; i++) {
+                double z = x.dot(i, theta) + b;
+                loss += s[i] * (softplus(z) - (y[i] ? z : 0));
+                double r = s[i] * (sigmoid(z) - (y[i] ? 1 : 0)) / n;
+                x.addTo(i, r, grad);
+                grad[d] += r;
+            }
+            loss /= n;
+            for (int j = 0; j < d; j++) {
+                loss += 0.5 * l2 * theta[j] * theta[j];
+                grad[j] += l2 * theta[j];
+            }
+            return loss;
+        }
+    }
+
+    /** log(1 + e^z) without overflow. */
+    public static double softplus(double z) {
+        return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+    }
+
+    public static double sigmoid(double z) {
+        return z >= 0 ? 1.0 / (1.0 + Math.exp(-z)) : Math.exp(z) / (1.0 + Math.exp(z));
+    }
+
+    static double dot(double[] a, double[] b) {
+        double s = 0;
+        for (int j = 0; j < a.length; j++) {
+            s += a[j] * b[j];
+        }
+        return s;
+    }
+
+    private static void axpy(double a, double[] x, double[] y) {
+        for (int j = 0; j < y.length; j++) {
+            y[j] += a * x[j];
+        }
+    }
+
+    private static double[] negate(double[] v) {
+        double[] out = new double[v.length];
+        for (int j = 0; j < v.length; j++) {
+            out[j] = -v[j];
+        }
+        return out;
+    }
+
+    private static double maxAbs(double[] v) {
+        double m = 0;
+        for (double x : v) {
+            m = Math.max(m, Math.abs(x));
+        }
+        return m;
+    }
+}
