@@ -1,6 +1,9 @@
 package dev.atmsae.engine;
 
 import dev.atmsae.engine.cpu.CpuEngine;
+import dev.atmsae.engine.cuda.CudaAvailability;
+import dev.atmsae.engine.cuda.CudaEngine;
+import dev.atmsae.engine.cuda.Precision;
 
 /** Creates engines. The CUDA side adds {@code cuda(..)} and {@code auto(..)} factories below the CPU ones. */
 public final class Engines {
@@ -21,4 +24,28 @@ public final class Engines {
     }
 
     // ---------------------------------------------------------------- CUDA / auto (added by the CUDA engine)
+
+    /**
+     * The CUDA engine on GPU 0 with float32 products. Throws {@link dev.atmsae.util.UserError} "--engine cuda: reason"
+     * (no driver, no device, no fatbin in the jar, no cuBLAS) when CUDA cannot run here.
+     */
+    public static Engine cuda() {
+        return cuda(Precision.FP32);
+    }
+
+    /** The CUDA engine on GPU 0 with the given product precision (weights stay float32). */
+    public static Engine cuda(Precision precision) {
+        return CudaEngine.open(0, precision);
+    }
+
+    /** CUDA when {@link CudaAvailability#probe()} says it can run, else the CPU engine. */
+    public static Engine auto() {
+        return CudaAvailability.probe().available() ? cuda() : cpu();
+    }
+
+    /** Why {@link #auto()} would not pick CUDA here ("available" when it would). */
+    public static String cudaStatus() {
+        CudaAvailability.Result r = CudaAvailability.probe();
+        return r.available() ? "available: " + r.device() : r.reason();
+    }
 }

@@ -395,12 +395,17 @@ public final class CudaEngine implements Engine {
         launch1d(Kernel.JUMPRELU_FORWARD, th.size(), th, tt, tf, th.rows(), th.cols());
     }
 
+    /**
+     * {@inheritDoc} The allow mask must admit at least k latents (a caller error, which the CPU engine reports);
+     * checking it here would cost a device round trip per call, so the kernel instead pads such a row with the
+     * lowest-index disallowed latents at value 0, which decode treats as absent.
+     */
     @Override
     public void topK(Tensor h, int k, Tensor allow, SparseCodes codes) {
         CudaTensor th = f32(h, "topK h");
         int b = th.rows(), n = th.cols();
-        if (k < 1 || k > n) {
-            throw new IllegalArgumentException("topK: k = " + k + " with n = " + n);
+        if (k < 0 || k > n) {
+            throw new IllegalArgumentException("topK: k = " + k + " outside [0, " + n + "]");
         }
         CudaTensor ta = allow == null ? null : i32(allow, "topK allow");
         if (ta != null) {
@@ -413,6 +418,10 @@ public final class CudaEngine implements Engine {
                     + maxDynamicSmem);
         }
         makeCurrent();
+        if (k == 0) {
+            cuMemsetD32Async(dev(codes.rowPtr()), 0, b + 1L, stream);
+            return;
+        }
         if (smem > topkSmemSet) {
             cuFuncSetAttribute(module.function(Kernel.TOPK_ROWS),
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem);
