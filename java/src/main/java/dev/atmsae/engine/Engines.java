@@ -1,6 +1,9 @@
 package dev.atmsae.engine;
 
 import dev.atmsae.engine.cpu.CpuEngine;
+import dev.atmsae.engine.cuda.CudaAvailability;
+import dev.atmsae.engine.cuda.CudaEngine;
+import dev.atmsae.engine.cuda.Precision;
 
 /** Creates engines. The CUDA side adds {@code cuda(..)} and {@code auto(..)} factories below the CPU ones. */
 public final class Engines {
@@ -23,25 +26,31 @@ public final class Engines {
     // ---------------------------------------------------------------- CUDA / auto (added by the CUDA engine)
 
     /**
-     * Placeholder until the CUDA engine lands: probes for the driver through FFM and explains why CUDA cannot be used.
-     * The CUDA engine replaces this method with one that returns the engine when a device is usable.
+     * The CUDA engine on GPU 0 with float32 products. Throws {@link dev.atmsae.util.UserError} "--engine cuda: reason"
+     * (no driver, no device, no fatbin in the jar, no cuBLAS) when CUDA cannot run here.
      */
     public static Engine cuda() {
-        throw new dev.atmsae.util.UserError("--engine cuda: " + cudaUnavailableReason());
+        return cuda(Precision.FP32);
+    }
+
+    /** The CUDA engine on GPU 0 with the given product precision (weights stay float32). */
+    public static Engine cuda(Precision precision) {
+        return CudaEngine.open(0, precision);
+    }
+
+    /** CUDA when {@link CudaAvailability#probe()} says it can run, else the CPU engine. */
+    public static Engine auto() {
+        return CudaAvailability.probe().available() ? cuda() : cpu();
     }
 
     /** CUDA when usable, else the CPU engine with {@code threads} threads. */
     public static Engine auto(int threads) {
-        return cpu(threads, false);
+        return CudaAvailability.probe().available() ? cuda() : cpu(threads, false);
     }
 
-    /** Why CUDA cannot be used here (one line). */
-    static String cudaUnavailableReason() {
-        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
-            java.lang.foreign.SymbolLookup.libraryLookup("libcuda.so.1", arena);
-        } catch (IllegalArgumentException e) {
-            return "no CUDA driver (libcuda.so.1 not found)";
-        }
-        return "the CUDA engine is not part of this build";
+    /** Why {@link #auto()} would not pick CUDA here ("available" when it would). */
+    public static String cudaStatus() {
+        CudaAvailability.Result r = CudaAvailability.probe();
+        return r.available() ? "available: " + r.device() : r.reason();
     }
 }

@@ -1,0 +1,73 @@
+// Shared device helpers: warp/block reductions and scans, the float <-> order-preserving key map used by the
+// radix selections. Every helper assumes blockDim.x is a multiple of 32 (all launches use 256 or 512 threads).
+#pragma once
+#include <stdint.h>
+
+#define FULL_MASK 0xffffffffu
+
+__device__ __forceinline__ float warp_sum(float v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    return v;
+}
+
+__device__ __forceinline__ double warp_sum_d(double v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    return v;
+}
+
+__device__ __forceinline__ long long warp_sum_ll(long long v) {
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    return v;
+}
+
+// Sum over the block, returned to every thread. smem: 32 slots of T.
+template <typename T>
+__device__ __forceinline__ T block_sum(T v, T* smem) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
+    if (lane == 0) smem[warp] = v;
+    __syncthreads();
+    T t = lane < nwarps ? smem[lane] : T(0);
+    for (int o = 16; o > 0; o >>= 1) t += __shfl_xor_sync(FULL_MASK, t, o);
+    __syncthreads();  // smem may be reused right after
+    return t;
+}
+
+// Exclusive prefix sum of v over the block in thread order; *total gets the block total (every thread).
+// smem: 32 ints. Used for ordered compaction (selected entries keep their index order).
+__device__ __forceinline__ int block_exclusive_scan(int v, int* smem, int* total) {
+    int lane = threadIdx.x & 31, warp = threadIdx.x >> 5, nwarps = blockDim.x >> 5;
+    int x = v;
+    for (int o = 1; o < 32; o <<= 1) {
+        int y = __shfl_up_sync(FULL_MASK, x, o);
+        if (lane >= o) x += y;
+    }
+    if (lane == 31) smem[warp] = x;
+    __syncthreads();
+    if (warp == 0) {
+        int t = lane < nwarps ? smem[lane] : 0;
+        for (int o = 1; o < 32; o <<= 1) {
+            int y = __shfl_up_sync(FULL_MASK, t, o);
+            if (lane >= o) t += y;
+        }
+        if (lane < nwarps) smem[lane] = t;
+    }
+    __syncthreads();
+    int before = warp > 0 ? smem[warp - 1] : 0;
+    *total = smem[nwarps - 1];
+    __syncthreads();
+    return before + x - v;
+}
+
+// Order-preserving map float -> uint32 (larger float, larger key). -0 is folded into +0 first so that the two zeros
+// tie (and ties break by index) exactly as float comparison does on the CPU.
+__device__ __forceinline__ uint32_t float_key(float f) {
+    if (f == 0.0f) f = 0.0f;
+    uint32_t u = __float_as_uint(f);
+    return (u & 0x80000000u) ? ~u : (u | 0x80000000u);
+}
+
+__device__ __forceinline__ float key_float(uint32_t k) {
+    uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
+    return __uint_as_float(u);
+}
