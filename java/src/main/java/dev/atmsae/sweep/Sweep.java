@@ -1,0 +1,237 @@
+package dev.atmsae.sweep;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.atmsae.arch.ArchKind;
+import dev.atmsae.data.ActivationLoader;
+import dev.atmsae.engine.Engine;
+import dev.atmsae.eval.SaeEvaluator;
+import dev.atmsae.eval.absorption.AbsorptionEval;
+import dev.atmsae.eval.absorption.AbsorptionOptions;
+import dev.atmsae.eval.absorption.AbsorptionReport;
+import dev.atmsae.eval.absorption.ProbeSet;
+import dev.atmsae.eval.absorption.ProbeSets;
+import dev.atmsae.eval.absorption.ReportWriter;
+import dev.atmsae.eval.absorption.SparseProbing;
+import dev.atmsae.eval.synth.SynthAbsorption;
+import dev.atmsae.eval.synth.SynthFiles;
+import dev.atmsae.eval.synth.SynthGenerator;
+import dev.atmsae.io.AtomicFiles;
+import dev.atmsae.io.SaeExport;
+import dev.atmsae.io.SaeWeights;
+import dev.atmsae.train.TrainConfig;
+import dev.atmsae.train.Trainer;
+import dev.atmsae.util.UserError;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Runs a {@link SweepSpec}: trains every (architecture, L0 target, seed) SAE, evaluates it, and writes one
+ * {@code result.json} per run plus {@code sweep.json} with all of them. A run whose {@code result.json} already
+ * exists is not trained again, so an interrupted sweep continues where it stopped.
+ */
+public final class Sweep {
+    static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    private final SweepSpec spec;
+    private final Supplier<Engine> engines;
+    private final PrintStream log;
+
+    public Sweep(SweepSpec spec, Supplier<Engine> engines, PrintStream log) {
+        this.spec = spec;
+        this.engines = engines;
+        this.log = log;
+    }
+
+    /** Trains and evaluates every run; returns the per-run results in sweep order. */
+    public List<RunResult> run() {
+        ProbeSet probeSet = spec.probeSet() == null ? null : ProbeSets.read(spec.probeSet());
+        SynthGenerator truth = spec.truth() == null ? null : SynthFiles.readTruth(spec.truth());
+        List<RunResult> results = new ArrayList<>();
+        int total = spec.archs().size() * spec.targetL0s().size() * spec.seeds().size();
+        int index = 0;
+        for (ArchKind arch : spec.archs()) {
+            for (double l0 : spec.targetL0s()) {
+                for (long seed : spec.seeds()) {
+                    index++;
+                    Path dir = spec.out().resolve("runs").resolve(SweepSpec.runName(arch, l0, seed));
+                    Path resultFile = dir.resolve("result.json");
+                    RunResult r;
+                    if (Files.exists(resultFile)) {
+                        r = RunResult.read(resultFile);
+                        say("[%d/%d] %s: done before, reusing %s", index, total, dir.getFileName(), resultFile);
+                    } else {
+                        say("[%d/%d] %s: training", index, total, dir.getFileName());
+                        r = trainAndEvaluate(arch, l0, seed, dir, probeSet, truth);
+                        write(resultFile, r.toMap());
+                    }
+                    results.add(r);
+                }
+            }
+        }
+        List<Map<String, Object>> all = results.stream().map(RunResult::toMap).toList();
+        Map<String, Object> sweep = new LinkedHashMap<>();
+        sweep.put("spec", describe());
+        sweep.put("runs", all);
+        sweep.put("aggregate", Aggregate.of(results).stream().map(Aggregate::toMap).toList());
+        write(spec.out().resolve("sweep.json"), sweep);
+        return results;
+    }
+
+    private RunResult trainAndEvaluate(ArchKind arch, double l0, long seed, Path dir, ProbeSet probeSet,
+                                       SynthGenerator truth) {
+        TrainConfig config = configFor(arch, l0, seed);
+        Map<String, Object> metadata = new LinkedHashMap<>(spec.metadata());
+        metadata.putIfAbsent("dataset_path", spec.data().toString());
+        ActivationLoader.Options loader = ActivationLoader.Options.defaults(config.batchSize()).withSeed(seed);
+        Trainer.DataSource source = start -> ActivationLoader.open(spec.data(), loader.withStartBatch(start));
+        Trainer.Options options = Trainer.Options.defaults(dir, spec.tokens()).withQuiet(spec.quiet())
+                .withMetricsEvery(Math.max(1, (int) (Trainer.stepsFor(spec.tokens(), config.batchSize()) / 100)))
+                .withMetadata(metadata).withProgress(log);
+        long t0 = System.nanoTime();
+        try (Engine engine = engines.get()) {
+            Trainer.Result trained = new Trainer(engine, config, source, options).run();
+            if (!trained.completed()) {
+                throw new UserError("sweep: run " + dir + " stopped early (" + trained.stopReason() + ")");
+            }
+            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            SaeWeights weights = SaeExport.read(dir);
+            Path evalPath = spec.evalData() == null ? spec.data() : spec.evalData();
+            ActivationLoader.Options evalLoader = ActivationLoader.Options.defaults(config.batchSize()).withShuffle(false);
+            SaeEvaluator.Outcome eval = SaeEvaluator.evaluate(engine, weights, ActivationLoader.open(evalPath, evalLoader),
+                    spec.evalTokens());
+            Map<String, Object> core = eval.metrics().result();
+            write(dir.resolve("eval.json"), core);
+
+            Map<String, Object> absorption = null;
+            Map<String, Object> sparseProbing = null;
+            if (probeSet != null) {
+                AbsorptionReport report = AbsorptionEval.run(probeSet, weights, AbsorptionOptions.defaults());
+                SparseProbing.Report sparse = SparseProbing.run(probeSet, weights, SparseProbing.DEFAULT_KS);
+                writeText(dir.resolve("absorption.json"), ReportWriter.json(report, sparse));
+                writeText(dir.resolve("absorption.md"), ReportWriter.markdown(report, sparse));
+                absorption = summarize(report);
+                sparseProbing = summarize(sparse);
+            }
+            Map<String, Object> truthSummary = null;
+            if (truth != null) {
+                SynthAbsorption.Report report = SynthAbsorption.run(truth, weights);
+                writeText(dir.resolve("truth.json"), JSON.writeValueAsString(report));
+                truthSummary = summarize(report);
+            }
+            Map<String, Object> trainSummary = new LinkedHashMap<>();
+            trainSummary.put("seconds", trainSeconds);
+            trainSummary.put("final_sparsity_coeff", trained.summary().get("final_sparsity_coeff"));
+            trainSummary.put("tokens_per_s", trained.summary().get("tokens_per_s"));
+            trainSummary.put("stall_fraction", trained.summary().get("stall_fraction"));
+            trainSummary.put("engine", engine.describe());
+            return new RunResult(arch.id(), l0, seed, dir.toString(), core, absorption, sparseProbing, truthSummary,
+                    trainSummary);
+        } catch (IOException e) {
+            throw new UserError("sweep: cannot write results into " + dir + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The run's TrainConfig: the sweep's overrides, then width/batch/seed and the L0 target in the arch's own terms. */
+    TrainConfig configFor(ArchKind arch, double l0, long seed) {
+        Map<String, Object> m = new LinkedHashMap<>(TrainConfig.defaults(arch).toMap());
+        m.putAll(spec.overrides());
+        m.put("arch", arch.id());
+        m.put("width", spec.width());
+        m.put("batch_size", spec.batch());
+        m.put("seed", seed);
+        if (arch.coefficientControlled()) {
+            m.put("target_l0", l0);
+            m.put("k", Math.min(spec.width(), Math.max(1, (int) Math.round(l0))));
+        } else {
+            m.put("k", (int) Math.round(l0));
+            m.remove("target_l0");
+        }
+        return TrainConfig.fromMap(m);
+    }
+
+    private Map<String, Object> describe() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("data", spec.data().toString());
+        d.put("eval_data", spec.evalData() == null ? null : spec.evalData().toString());
+        d.put("archs", spec.archs().stream().map(ArchKind::id).toList());
+        d.put("target_l0s", spec.targetL0s());
+        d.put("seeds", spec.seeds());
+        d.put("width", spec.width());
+        d.put("tokens", spec.tokens());
+        d.put("batch", spec.batch());
+        d.put("eval_tokens", spec.evalTokens());
+        d.put("probe_set", spec.probeSet() == null ? null : spec.probeSet().toString());
+        d.put("truth", spec.truth() == null ? null : spec.truth().toString());
+        d.put("overrides", spec.overrides());
+        return d;
+    }
+
+    static Map<String, Object> summarize(AbsorptionReport r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule_version", r.ruleVersion());
+        m.put("valid", r.valid());
+        m.put("classes_kept", r.classesKept());
+        m.put("absorption_fraction", r.meanAbsorptionFraction());
+        m.put("absorption_fraction_legacy", r.meanAbsorptionFractionLegacy());
+        m.put("full_absorption", r.meanFullAbsorption());
+        m.put("paper_score", r.meanAbsorptionScore());
+        m.put("num_split_features", r.meanNumSplitFeatures());
+        Map<String, Object> perClass = new LinkedHashMap<>();
+        for (AbsorptionReport.ClassResult c : r.classes()) {
+            if (c.kept()) {
+                perClass.put(c.name(), c.absorptionFraction());
+            }
+        }
+        m.put("per_class_fraction", perClass);
+        return m;
+    }
+
+    static Map<String, Object> summarize(SparseProbing.Report r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("ks", r.ks());
+        m.put("sae_accuracy", r.meanSaeAccuracy());
+        m.put("raw_accuracy", r.meanRawAccuracy());
+        return m;
+    }
+
+    static Map<String, Object> summarize(SynthAbsorption.Report r) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("rule_version", r.ruleVersion());
+        m.put("absorption_fraction", r.meanAbsorptionFraction());
+        m.put("absorption_fraction_legacy", r.meanAbsorptionFractionLegacy());
+        m.put("full_absorption", r.meanFullAbsorption());
+        m.put("paper_score", r.meanFullAbsorption());
+        m.put("silent_given_child", r.meanSilentGivenChild());
+        m.put("silent_given_no_child", r.meanSilentGivenNoChild());
+        m.put("mmcs", r.mmcs());
+        m.put("mcc", r.mcc());
+        return m;
+    }
+
+    private void say(String format, Object... args) {
+        if (!spec.quiet()) {
+            log.println("atmsae sweep: " + String.format(format, args));
+        }
+    }
+
+    static void write(Path file, Object value) {
+        try {
+            writeText(file, JSON.writeValueAsString(value));
+        } catch (IOException e) {
+            throw new UserError(file + ": cannot write JSON: " + e.getMessage(), e);
+        }
+    }
+
+    static void writeText(Path file, String text) throws IOException {
+        Files.createDirectories(file.toAbsolutePath().getParent());
+        AtomicFiles.writeString(file, text);
+    }
+}
