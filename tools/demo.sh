@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# make demo: the main job on the embedded default, from a fresh clone, in about 15 minutes on 2 CPU cores.
+#   1. harvest MiniLM (layer 3) activations from the Brown corpus; hold the last shard out for evaluation
+#   2. build the POS probe set (layer 3 + embedding layer, lookup baseline) and SAEBench's first-letter probe set
+#   3. generate the synthetic ground-truth data set
+#   4. sweep ATM, TopK, BatchTopK, JumpReLU and ReLU+L1 at matched L0 targets × seeds on both data sets
+#   5. write demo-out/report.md (comparison table, findings, plots) and print the table
+# Every step is idempotent: re-running skips finished work. Sizes can be overridden through the variables below.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+out="${DEMO_OUT:-demo-out}"
+atmsae="bin/atmsae"
+TOKENS="${DEMO_TOKENS:-240000}"          # harvested MiniLM tokens (the last shard, SHARD_TOKENS rows, is held out)
+SHARD_TOKENS="${DEMO_SHARD_TOKENS:-40000}"
+WIDTH="${DEMO_WIDTH:-768}"               # 2 × d for MiniLM
+TRAIN_TOKENS="${DEMO_TRAIN_TOKENS:-200000}"
+BATCH="${DEMO_BATCH:-1024}"
+L0S="${DEMO_L0S:-16,32}"
+SEEDS="${DEMO_SEEDS:-1,2}"
+POS_FILES="${DEMO_POS_FILES:-60}"
+FIRST_LETTER_WORDS="${DEMO_FIRST_LETTER_WORDS:-1500}"
+ENGINE="${DEMO_ENGINE:-auto}"
+start=$(date +%s)
+step() { echo; echo "== [$(( $(date +%s) - start ))s] $*"; }
+
+mkdir -p "$out/data"
+step "Brown corpus"
+corpus="$(tools/fetch-corpus.sh)"
+echo "corpus: $corpus"
+
+step "Harvest MiniLM layer 3 activations (~$TOKENS tokens)"
+$atmsae harvest --out "$out/data/minilm-l3" --layer 3 --tokens "$TOKENS" --shard-tokens "$SHARD_TOKENS" --corpus "$corpus"
+# Hold the last shard (later documents of the seeded order) out for reconstruction metrics.
+mkdir -p "$out/data/train" "$out/data/eval"
+shards=("$out"/data/minilm-l3/acts_*.npy)
+last="${shards[${#shards[@]}-1]}"
+for s in "${shards[@]}"; do
+  dest="$out/data/train"; [[ "$s" == "$last" ]] && dest="$out/data/eval"
+  ln -f "$s" "$dest/$(basename "$s")"
+done
+echo "train shards: $(( ${#shards[@]} - 1 )), eval shard: $(basename "$last")"
+
+step "POS probe set (layer 3 and embedding layer, $POS_FILES documents)"
+$atmsae harvest --probe-set pos --out "$out/data/pos" --layer 3 --files "$POS_FILES" --corpus "$corpus"
+
+step "First-letter probe set (SAEBench task, $FIRST_LETTER_WORDS words)"
+$atmsae harvest --probe-set first-letter --out "$out/data/first-letter" --layer 3 --max-words "$FIRST_LETTER_WORDS" --corpus "$corpus"
+
+step "Synthetic ground truth"
+[[ -f "$out/data/truth/truth/truth.json" || -d "$out/data/truth/probe_set" ]] || \
+  $atmsae synth --out "$out/data/truth" --tokens 100000 --d 64 --trees 6 --children 4 --independent 16
+
+step "Sweep on MiniLM: 5 architectures × L0 {$L0S} × seeds {$SEEDS}"
+$atmsae sweep --data "$out/data/train" --eval-data "$out/data/eval" --probe-set "$out/data/pos" \
+  --width "$WIDTH" --tokens "$TRAIN_TOKENS" --batch "$BATCH" --target-l0 "$L0S" --seeds "$SEEDS" \
+  --eval-tokens 32768 --engine "$ENGINE" --out "$out/sweep-minilm" --quiet \
+  --meta model_name=all-MiniLM-L6-v2 --meta hook_name=blocks.3.hook_resid_post --meta context_size=128 \
+  --meta model_class_name=BertModel --meta exclude_special_tokens=true --meta prepend_bos=true
+
+step "Sweep on synthetic ground truth"
+$atmsae sweep --data "$out/data/truth/shards" --truth "$out/data/truth" --width 64 --tokens 100000 --batch 512 \
+  --target-l0 2,4 --seeds "$SEEDS" --eval-tokens 8192 --engine "$ENGINE" --out "$out/sweep-truth" --quiet
+
+step "First-letter absorption (ATM, matched L0)"
+atm_run="$(ls -d "$out"/sweep-minilm/runs/atm-* | head -1)"
+$atmsae absorption --sae "$atm_run" --probe-set "$out/data/first-letter" --json "$out/first-letter-atm.json" \
+  --md "$out/first-letter-atm.md" >/dev/null
+
+step "Report"
+$atmsae report --sweep "$out/sweep-minilm" --truth-sweep "$out/sweep-truth" --pos-probe-set "$out/data/pos" \
+  --pos-probe-set-embeddings "$out/data/pos/embeddings" --first-letter "$out/first-letter-atm.json" \
+  --out "$out/report.md"
+echo "demo finished in $(( $(date +%s) - start ))s; open $out/report.md"
