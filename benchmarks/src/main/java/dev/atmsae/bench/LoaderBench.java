@@ -29,7 +29,8 @@ import org.HdrHistogram.Histogram;
  * bottleneck). Reports GB/s and tokens/s over the measured interval and HdrHistogram percentiles of the time spent
  * inside {@code next()} (batch delivery latency); prints a Markdown table and writes loader.json to the output dir.
  *
- * <p>Usage: {@code LoaderBench OUT_DIR [seconds per case, default 10] [GiB per width, default 1]}.
+ * <p>Usage: {@code LoaderBench OUT_DIR [seconds per case, default 10] [GiB per width, default 1]
+ * [widths, default 384,2304] [orders, default sequential,shuffled]}.
  */
 public final class LoaderBench {
     private static final int BATCH = 4096;
@@ -41,16 +42,21 @@ public final class LoaderBench {
         Path out = Paths.get(args.length > 0 ? args[0] : "bench-out");
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 10;
         double gib = args.length > 2 ? Double.parseDouble(args[2]) : 1;
+        int[] widths = java.util.Arrays.stream((args.length > 3 ? args[3] : "384,2304").split(","))
+                .mapToInt(Integer::parseInt).toArray();
+        String orders = args.length > 4 ? args[4] : "sequential,shuffled";
         Path tmp = Files.createTempDirectory("atmsae-loaderbench");
         List<Map<String, Object>> results = new ArrayList<>();
         try {
-            for (int d : new int[] {384, 2304}) {
+            for (int d : widths) {
                 Path shards = tmp.resolve("d" + d);
                 long rows = (long) (gib * (1L << 30) / (4.0 * d));
                 generate(shards, d, rows, 4);
                 warmPageCache(shards);
                 for (boolean shuffle : new boolean[] {false, true}) {
-                    results.add(runCase(shards, d, shuffle, seconds));
+                    if (orders.contains(shuffle ? "shuffled" : "sequential")) {
+                        results.add(runCase(shards, d, shuffle, seconds));
+                    }
                 }
                 deleteTree(shards);
             }
