@@ -285,6 +285,11 @@ public final class ActivationLoader implements BatchStream {
         return producedBytes.get();
     }
 
+    /** Nanoseconds the reader spent filling slots (waits for free slots excluded). */
+    public long producingNanos() {
+        return producingNanos.get();
+    }
+
     /** The reader's own rate: GB (1e9 bytes) produced per second of time spent filling slots (waits excluded). */
     public double readGigabytesPerSecond() {
         long ns = producingNanos.get();
