@@ -43,11 +43,16 @@ public final class CpuEngine implements Engine {
      * @param forcePureJava use the pure-Java BLAS even when OpenBLAS is installed
      */
     public CpuEngine(int threads, boolean forcePureJava) {
+        this(threads, forcePureJava, false);
+    }
+
+    /** {@code splitSmallLoops}: split every loop across all threads however small (for tests). */
+    CpuEngine(int threads, boolean forcePureJava, boolean splitSmallLoops) {
         if (threads < 1) {
             throw new IllegalArgumentException("CPU engine needs at least 1 thread, got " + threads);
         }
         this.threads = threads;
-        this.pool = new WorkerPool(threads);
+        this.pool = new WorkerPool(threads, splitSmallLoops);
         this.scratch = WorkerScratch.forThreads(threads);
         DenseBlas openBlas = forcePureJava ? null : OpenBlas.tryLoad(threads);
         this.blas = openBlas != null ? openBlas : new NetlibJavaBlas(pool);
@@ -172,8 +177,12 @@ public final class CpuEngine implements Engine {
             throw new IllegalArgumentException("gemm: op(a) " + m + "x" + k + " · op(b) " + kb + "x" + n
                     + " into c " + tc.rows() + "x" + tc.cols());
         }
-        if (k == 0) {
-            elementwise.scale(tc.segment(), size(tc), beta); // an empty sum: C = beta·C
+        if (k == 0) { // an empty sum: C = beta·C, with BLAS's convention that beta = 0 ignores C
+            if (beta == 0f) {
+                elementwise.fill(tc.segment(), size(tc), 0f);
+            } else {
+                elementwise.scale(tc.segment(), size(tc), beta);
+            }
             return;
         }
         blas.sgemm(transA, transB, m, n, k, alpha, ta, tb, beta, tc);
