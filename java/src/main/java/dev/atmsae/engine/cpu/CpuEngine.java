@@ -43,11 +43,16 @@ public final class CpuEngine implements Engine {
      * @param forcePureJava use the pure-Java BLAS even when OpenBLAS is installed
      */
     public CpuEngine(int threads, boolean forcePureJava) {
+        this(threads, forcePureJava, false);
+    }
+
+    /** {@code splitSmallLoops}: split every loop across all threads however small (for tests). */
+    CpuEngine(int threads, boolean forcePureJava, boolean splitSmallLoops) {
         if (threads < 1) {
             throw new IllegalArgumentException("CPU engine needs at least 1 thread, got " + threads);
         }
         this.threads = threads;
-        this.pool = new WorkerPool(threads);
+        this.pool = new WorkerPool(threads, splitSmallLoops);
         this.scratch = WorkerScratch.forThreads(threads);
         DenseBlas openBlas = forcePureJava ? null : OpenBlas.tryLoad(threads);
         this.blas = openBlas != null ? openBlas : new NetlibJavaBlas(pool);

@@ -79,7 +79,7 @@ final class SparseKernels {
         int[] start = ix.start;
         int[] entries = ix.entries;
         int[] entryRow = ix.entryRow;
-        int parts = Math.max(1, Math.min(pool.threads(), start[n] / 256));
+        int parts = pool.parts(start[n], 256);
         pool.run(parts, 1, (w, fromPart, toPart) -> {
             int first = ix.latentBoundary(fromPart, parts, n);
             int last = ix.latentBoundary(toPart, parts, n);

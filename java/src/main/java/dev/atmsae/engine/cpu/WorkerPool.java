@@ -40,15 +40,18 @@ final class WorkerPool implements AutoCloseable {
     }
 
     private final int threads;
+    /** Tests set this so that even tiny loops are split, exercising thread-count independence on small data. */
+    private final boolean splitSmallLoops;
     private final Thread[] workers;
     private volatile Job job;
     private volatile boolean closed;
 
-    WorkerPool(int threads) {
+    WorkerPool(int threads, boolean splitSmallLoops) {
         if (threads < 1) {
             throw new IllegalArgumentException("thread count must be ≥ 1, got " + threads);
         }
         this.threads = threads;
+        this.splitSmallLoops = splitSmallLoops;
         this.workers = new Thread[threads - 1];
         for (int w = 1; w < threads; w++) {
             final int index = w;
@@ -63,6 +66,15 @@ final class WorkerPool implements AutoCloseable {
         return threads;
     }
 
+    /** How many parts {@link #run} cuts a loop of n elements with this grain into. */
+    int parts(int n, int grain) {
+        if (n <= 0) {
+            return 1;
+        }
+        return splitSmallLoops ? Math.min(threads, n)
+                : (int) Math.min(threads, Math.max(1L, n / (long) Math.max(1, grain)));
+    }
+
     /**
      * Runs {@code body} over [0, n) in at most {@code threads} parts of at least {@code grain} elements each
      * (fewer parts for small n, so that tiny loops do not pay for waking threads).
@@ -71,7 +83,7 @@ final class WorkerPool implements AutoCloseable {
         if (n <= 0) {
             return;
         }
-        int parts = (int) Math.min(threads, Math.max(1L, n / (long) Math.max(1, grain)));
+        int parts = parts(n, grain);
         if (parts == 1) {
             body.run(0, 0, n);
             return;
