@@ -319,10 +319,12 @@ public final class ActivationLoader implements BatchStream {
             }
         }
         long rowBytes = 4L * dim;
+        // Runs are capped at ~256 KB so the NaN check re-reads what was just copied from L2, not from memory.
+        int maxRun = (int) Math.max(1, (256 << 10) / rowBytes);
         int i = 0;
         while (i < rows.length) {
             int run = 1;
-            while (i + run < rows.length && rows[i + run] == rows[i] + run) {
+            while (run < maxRun && i + run < rows.length && rows[i + run] == rows[i] + run) {
                 run++;
             }
             long dstOff = i * rowBytes;
