@@ -29,7 +29,8 @@ import org.HdrHistogram.Histogram;
  * bottleneck). Reports GB/s and tokens/s over the measured interval and HdrHistogram percentiles of the time spent
  * inside {@code next()} (batch delivery latency); prints a Markdown table and writes loader.json to the output dir.
  *
- * <p>Usage: {@code LoaderBench OUT_DIR [seconds per case, default 10] [GiB per width, default 1]}.
+ * <p>Usage: {@code LoaderBench OUT_DIR [seconds per case, default 10] [GiB per width, default 1]
+ * [widths, default 384,2304] [orders, default sequential,shuffled] [reader threads, default 1,2]}.
  */
 public final class LoaderBench {
     private static final int BATCH = 4096;
@@ -41,16 +42,25 @@ public final class LoaderBench {
         Path out = Paths.get(args.length > 0 ? args[0] : "bench-out");
         double seconds = args.length > 1 ? Double.parseDouble(args[1]) : 10;
         double gib = args.length > 2 ? Double.parseDouble(args[2]) : 1;
+        int[] widths = java.util.Arrays.stream((args.length > 3 ? args[3] : "384,2304").split(","))
+                .mapToInt(Integer::parseInt).toArray();
+        String orders = args.length > 4 ? args[4] : "sequential,shuffled";
+        int[] readers = java.util.Arrays.stream((args.length > 5 ? args[5] : "1,2").split(","))
+                .mapToInt(Integer::parseInt).toArray();
         Path tmp = Files.createTempDirectory("atmsae-loaderbench");
         List<Map<String, Object>> results = new ArrayList<>();
         try {
-            for (int d : new int[] {384, 2304}) {
+            for (int d : widths) {
                 Path shards = tmp.resolve("d" + d);
                 long rows = (long) (gib * (1L << 30) / (4.0 * d));
                 generate(shards, d, rows, 4);
                 warmPageCache(shards);
                 for (boolean shuffle : new boolean[] {false, true}) {
-                    results.add(runCase(shards, d, shuffle, seconds));
+                    if (orders.contains(shuffle ? "shuffled" : "sequential")) {
+                        for (int r : readers) {
+                            results.add(runCase(shards, d, shuffle, r, seconds));
+                        }
+                    }
                 }
                 deleteTree(shards);
             }
@@ -58,11 +68,11 @@ public final class LoaderBench {
             deleteTree(tmp);
         }
         StringBuilder md = new StringBuilder();
-        md.append("| d | order | GB/s | tokens/s | reader GB/s | stall s | next() p50 µs | p99 µs | max µs | batches |\n");
-        md.append("|---|---|---|---|---|---|---|---|---|---|\n");
+        md.append("| d | order | readers | GB/s | tokens/s | reader GB/s | stall s | next() p50 µs | p99 µs | max µs | batches |\n");
+        md.append("|---|---|---|---|---|---|---|---|---|---|---|\n");
         for (Map<String, Object> r : results) {
-            md.append(String.format("| %d | %s | %.2f | %.3g | %.2f | %.2f | %.1f | %.1f | %.1f | %d |%n", r.get("d"),
-                    r.get("order"), r.get("gb_per_s"), r.get("tokens_per_s"), r.get("reader_gb_per_s"),
+            md.append(String.format("| %d | %s | %d | %.2f | %.3g | %.2f | %.2f | %.1f | %.1f | %.1f | %d |%n", r.get("d"),
+                    r.get("order"), r.get("readers"), r.get("gb_per_s"), r.get("tokens_per_s"), r.get("reader_gb_per_s"),
                     r.get("stall_s"), r.get("next_p50_us"), r.get("next_p99_us"), r.get("next_max_us"),
                     r.get("batches")));
         }
@@ -73,6 +83,8 @@ public final class LoaderBench {
         doc.put("seconds_per_case", seconds);
         doc.put("gib_per_width", gib);
         doc.put("cpus", Runtime.getRuntime().availableProcessors());
+        doc.put("load_average_at_end", java.lang.management.ManagementFactory.getOperatingSystemMXBean()
+                .getSystemLoadAverage());
         doc.put("java", System.getProperty("java.version"));
         doc.put("results", results);
         String json = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(doc);
@@ -80,13 +92,14 @@ public final class LoaderBench {
         AtomicFiles.writeString(out.resolve("loader.md"), md.toString());
     }
 
-    private static Map<String, Object> runCase(Path shards, int d, boolean shuffle, double seconds) {
-        ActivationLoader.Options o = ActivationLoader.Options.defaults(BATCH).withShuffle(shuffle).withSeed(1234);
+    private static Map<String, Object> runCase(Path shards, int d, boolean shuffle, int readers, double seconds) {
+        ActivationLoader.Options o = ActivationLoader.Options.defaults(BATCH).withShuffle(shuffle).withSeed(1234)
+                .withReaders(readers);
         Histogram latency = new Histogram(60_000_000_000L, 3);
         long batchBytes = 4L * BATCH * d;
         double sink = 0;
         long batches = 0;
-        double reader0;
+        long reader0;
         long stall0;
         try (ActivationLoader loader = ActivationLoader.open(shards, o)) {
             // warm-up: JIT and the reader's first window, not measured
@@ -96,7 +109,7 @@ public final class LoaderBench {
             }
             reader0 = loader.producedBytes();
             stall0 = (long) (loader.stallSeconds() * 1e9);
-            long readerNs0 = (long) (loader.producedBytes() / Math.max(loader.readGigabytesPerSecond(), 1e-9));
+            long readerNs0 = loader.producingNanos();
             long t0 = System.nanoTime();
             long end = t0 + (long) (seconds * 1e9);
             long now = t0;
@@ -110,21 +123,22 @@ public final class LoaderBench {
             }
             double elapsed = (System.nanoTime() - t0) * 1e-9;
             double gb = batches * (double) batchBytes / 1e9;
-            long readerNs = (long) (loader.producedBytes() / Math.max(loader.readGigabytesPerSecond(), 1e-9)) - readerNs0;
+            long readerNs = loader.producingNanos() - readerNs0;
             Map<String, Object> r = new LinkedHashMap<>();
             r.put("d", d);
             r.put("order", shuffle ? "shuffled (window 64)" : "sequential");
+            r.put("readers", readers);
             r.put("batches", batches);
             r.put("seconds", elapsed);
             r.put("gb_per_s", gb / elapsed);
             r.put("tokens_per_s", batches * (double) BATCH / elapsed);
-            r.put("reader_gb_per_s", readerNs <= 0 ? 0.0 : (loader.producedBytes() - reader0) / readerNs);
+            r.put("reader_gb_per_s", readerNs <= 0 ? 0.0 : (loader.producedBytes() - reader0) / (double) readerNs);
             r.put("stall_s", loader.stallSeconds() - stall0 * 1e-9);
             r.put("next_p50_us", latency.getValueAtPercentile(50) / 1e3);
             r.put("next_p99_us", latency.getValueAtPercentile(99) / 1e3);
             r.put("next_max_us", latency.getMaxValue() / 1e3);
             r.put("checksum", sink);
-            System.err.printf("d=%d %s: %.2f GB/s%n", d, r.get("order"), gb / elapsed);
+            System.err.printf("d=%d %s readers=%d: %.2f GB/s%n", d, r.get("order"), readers, gb / elapsed);
             return r;
         }
     }
