@@ -123,7 +123,7 @@ public final class TrainCommand implements Callable<Integer> {
             Map<String, Object> recorded = (Map<String, Object>) state.trainer().getOrDefault("run_args", Map.of());
             runArgs = new LinkedHashMap<>(recorded);
             if (data != null) {
-                runArgs.put("data", data.toString());
+                runArgs.put("data", data.toAbsolutePath().normalize().toString());
             }
             if (out == null) {
                 out = resume;
@@ -143,7 +143,7 @@ public final class TrainCommand implements Callable<Integer> {
             }
             config = buildConfig();
             runArgs = new LinkedHashMap<>();
-            runArgs.put("data", data.toString());
+            runArgs.put("data", data.toAbsolutePath().normalize().toString());
             runArgs.put("tokens", tokens);
             runArgs.put("shuffle_batches", shuffleBatches == null ? 64 : shuffleBatches);
             runArgs.put("skip_nonfinite", skipNonFinite != null && skipNonFinite);

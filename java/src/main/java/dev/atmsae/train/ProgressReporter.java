@@ -21,7 +21,7 @@ public final class ProgressReporter {
     private boolean dirty;
 
     public ProgressReporter(PrintStream out, boolean quiet, long totalSteps) {
-        this(out, quiet, System.console() != null, totalSteps);
+        this(out, quiet, System.console() != null && System.console().isTerminal(), totalSteps);
     }
 
     ProgressReporter(PrintStream out, boolean quiet, boolean terminal, long totalSteps) {

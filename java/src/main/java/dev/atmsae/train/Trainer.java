@@ -256,7 +256,7 @@ public final class Trainer {
                     shown.clear();
                     shown.put("batch_tokens", batch);
                     shown.putAll(MetricsLog.fieldsOf(m));
-                    progress.update(step, tokensPerSecond, stall, progressFields(shown), step == totalSteps);
+                    progress.update(step, tokensPerSecond, stall, progressFields(shown, config), step == totalSteps);
                 }
                 if (options.stopAfterStep() > 0 && step == options.stopAfterStep()) {
                     policy.requestStop("stop-after-step");
@@ -308,7 +308,7 @@ public final class Trainer {
             float[] sparsity = null;
             if (options.sparsityTokens() > 0) {
                 SaeEvaluator.Outcome eval = SaeEvaluator.evaluate(engine, weights, data.open(0),
-                        Math.max(batch, options.sparsityTokens()));
+                        Math.max(batch, Math.min(options.sparsityTokens(), options.tokens())));
                 sparsity = eval.firingFrequency();
                 summary.put("final_metrics", eval.metrics().result());
             }
@@ -423,9 +423,14 @@ public final class Trainer {
                 : "no checkpoint was written; try a lower --lr";
     }
 
-    private static Map<String, Object> progressFields(Map<String, Object> all) {
+    /** The loss parts that exist for this architecture, L0 and dead fraction. */
+    private static Map<String, Object> progressFields(Map<String, Object> all, TrainConfig config) {
         Map<String, Object> m = new LinkedHashMap<>();
-        for (String k : new String[] {"batch_tokens", "loss", "mse", "sparsityLoss", "auxLoss", "l0", "deadFraction"}) {
+        boolean coefficient = config.arch().coefficientControlled();
+        String[] keys = coefficient
+                ? new String[] {"batch_tokens", "loss", "mse", "sparsityLoss", "l0", "deadFraction"}
+                : new String[] {"batch_tokens", "loss", "mse", "auxLoss", "l0", "deadFraction"};
+        for (String k : keys) {
             if (all.containsKey(k)) {
                 m.put(k, all.get(k));
             }

@@ -81,6 +81,26 @@ class TrainCliTest {
     }
 
     @Test
+    void configFileThenOptionsThenSet() throws Exception {
+        Path shard = TrainTestData.writeShard(tmp.resolve("a.npy"), 256, D, 2);
+        Path cfg = tmp.resolve("cfg.json");
+        Files.writeString(cfg, "{\"arch\": \"atm\", \"width\": 12, \"k\": 4, \"l1_coeff\": 2.0, \"atm_thresh_c\": 0.5,"
+                + " \"atm_p_max\": 0.9}");
+        Path out = tmp.resolve("run");
+        Object[] r = run("train", "--data", shard.toString(), "--config", cfg.toString(), "--l1", "3",
+                "--set", "atm_p_max=0.8", "--tokens", "256", "--batch", "64", "--threads", "1", "--out",
+                out.toString(), "--quiet");
+        assertEquals(0, r[0], (String) r[1]);
+        JsonNode c = new ObjectMapper().readTree(out.resolve("metrics.json").toFile()).get("config");
+        assertEquals("atm", c.get("arch").asText());
+        assertEquals(12, c.get("width").asInt());
+        assertEquals(3.0, c.get("l1_coeff").asDouble(), 0);
+        assertEquals(0.5, c.get("atm_thresh_c").asDouble(), 0);
+        assertEquals(0.8, c.get("atm_p_max").asDouble(), 0);
+        assertEquals(0, run("train", "--list-keys", "--arch", "jumprelu")[0]);
+    }
+
+    @Test
     void usageErrorsExitTwo() {
         Path shard = TrainTestData.writeShard(tmp.resolve("a.npy"), 256, D, 1);
         String out = tmp.resolve("o").toString();
