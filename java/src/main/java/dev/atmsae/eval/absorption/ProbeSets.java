@@ -22,6 +22,15 @@ public final class ProbeSets {
     private ProbeSets() {
     }
 
+    /** The 26 first-letter parents a..z, without children (SAEBench's task). */
+    public static List<ProbeSet.ParentClass> firstLetterParents() {
+        List<ProbeSet.ParentClass> out = new ArrayList<>();
+        for (char c = 'a'; c <= 'z'; c++) {
+            out.add(new ProbeSet.ParentClass(String.valueOf(c), List.of()));
+        }
+        return out;
+    }
+
     public static void write(Path dir, ProbeSet set) {
         try {
             Files.createDirectories(dir);
