@@ -164,6 +164,13 @@ public final class AbsorptionEval {
         if (sae.k() > 0) {
             saeInfo.put("k", sae.k());
         }
+        if (sae.metadata() != null) {
+            for (String key : List.of("model_name", "hook_name")) {
+                if (sae.metadata().get(key) != null) {
+                    saeInfo.put(key, sae.metadata().get(key));
+                }
+            }
+        }
         double[] frac = kept.stream().mapToDouble(AbsorptionReport.ClassResult::absorptionFraction).toArray();
         double[] legacy = kept.stream().mapToDouble(AbsorptionReport.ClassResult::absorptionFractionLegacy).toArray();
         double[] full = kept.stream().mapToDouble(AbsorptionReport.ClassResult::fullAbsorption).toArray();
