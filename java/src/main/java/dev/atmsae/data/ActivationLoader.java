@@ -5,7 +5,14 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.List;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.agrona.concurrent.BackoffIdleStrategy;
 import org.agrona.concurrent.IdleStrategy;
@@ -45,43 +52,49 @@ public final class ActivationLoader implements BatchStream {
      * @param startBatch     global index of the first batch to deliver (resume position)
      * @param skipNonFinite  drop (and count) rows holding NaN/Inf instead of failing
      * @param slots          off-heap batch buffers (default 4, at least 2)
+     * @param readers        threads filling one batch together (default 1); rows are split into fixed contiguous
+     *                       parts, so the result does not depend on this number
      */
     public record Options(int batchSize, int shuffleBatches, boolean shuffle, long seed, long startBatch,
-                          boolean skipNonFinite, int slots) {
+                          boolean skipNonFinite, int slots, int readers) {
         public Options {
-            if (batchSize < 1 || shuffleBatches < 1 || slots < 2 || startBatch < 0) {
+            if (batchSize < 1 || shuffleBatches < 1 || slots < 2 || startBatch < 0 || readers < 1) {
                 throw new IllegalArgumentException("invalid loader options " + batchSize + "/" + shuffleBatches + "/"
-                        + slots + "/" + startBatch);
+                        + slots + "/" + startBatch + "/" + readers);
             }
         }
 
         /** Shuffled, window 64, seed 0, from batch 0, NaN fails, 4 slots. */
         public static Options defaults(int batchSize) {
-            return new Options(batchSize, 64, true, 0L, 0L, false, 4);
+            return new Options(batchSize, 64, true, 0L, 0L, false, 4, 1);
         }
 
         public Options withShuffle(boolean on) {
-            return new Options(batchSize, shuffleBatches, on, seed, startBatch, skipNonFinite, slots);
+            return new Options(batchSize, shuffleBatches, on, seed, startBatch, skipNonFinite, slots, readers);
         }
 
         public Options withSeed(long s) {
-            return new Options(batchSize, shuffleBatches, shuffle, s, startBatch, skipNonFinite, slots);
+            return new Options(batchSize, shuffleBatches, shuffle, s, startBatch, skipNonFinite, slots, readers);
         }
 
         public Options withStartBatch(long b) {
-            return new Options(batchSize, shuffleBatches, shuffle, seed, b, skipNonFinite, slots);
+            return new Options(batchSize, shuffleBatches, shuffle, seed, b, skipNonFinite, slots, readers);
         }
 
         public Options withShuffleBatches(int s) {
-            return new Options(batchSize, s, shuffle, seed, startBatch, skipNonFinite, slots);
+            return new Options(batchSize, s, shuffle, seed, startBatch, skipNonFinite, slots, readers);
         }
 
         public Options withSkipNonFinite(boolean on) {
-            return new Options(batchSize, shuffleBatches, shuffle, seed, startBatch, on, slots);
+            return new Options(batchSize, shuffleBatches, shuffle, seed, startBatch, on, slots, readers);
+        }
+
+        public Options withReaders(int n) {
+            return new Options(batchSize, shuffleBatches, shuffle, seed, startBatch, skipNonFinite, slots, n);
         }
 
         public Options withSlots(int n) {
-            return new Options(batchSize, shuffleBatches, shuffle, seed, startBatch, skipNonFinite, n);
+            return new Options(batchSize, shuffleBatches, shuffle, seed, startBatch, skipNonFinite, n, readers);
         }
     }
 
@@ -103,6 +116,7 @@ public final class ActivationLoader implements BatchStream {
     private final OneToOneRingBuffer free;
     private final OneToOneRingBuffer filled;
     private final Thread reader;
+    private final ExecutorService helpers; // null with one reader
     private volatile boolean closed;
     private volatile Throwable failure;
 
@@ -150,6 +164,8 @@ public final class ActivationLoader implements BatchStream {
         for (int i = 0; i < slots.length; i++) {
             returnSlot(i);
         }
+        this.helpers = options.readers() == 1 ? null : Executors.newFixedThreadPool(options.readers() - 1,
+                Thread.ofPlatform().daemon().name("atmsae-loader-helper-", 1).factory());
         this.reader = Thread.ofPlatform().daemon().name("atmsae-loader").unstarted(this::readLoop);
         this.reader.start();
     }
@@ -269,6 +285,11 @@ public final class ActivationLoader implements BatchStream {
         return producedBytes.get();
     }
 
+    /** Nanoseconds the reader spent filling slots (waits for free slots excluded). */
+    public long producingNanos() {
+        return producingNanos.get();
+    }
+
     /** The reader's own rate: GB (1e9 bytes) produced per second of time spent filling slots (waits excluded). */
     public double readGigabytesPerSecond() {
         long ns = producingNanos.get();
@@ -310,19 +331,56 @@ public final class ActivationLoader implements BatchStream {
         }
     }
 
-    /** Copies batch g into {@code dst}: coalesces runs of consecutive physical rows into bulk copies. */
-    private void fill(long g, long[] rows, MemorySegment dst) {
+    /**
+     * Copies batch g into {@code dst}. With several readers the batch's rows are split into equal contiguous parts
+     * filled in parallel; a NaN/Inf row is reported by its first position in batch order either way.
+     */
+    private void fill(long g, long[] rows, MemorySegment dst) throws Exception {
         order.rows(g, rows);
         if (badRows.length > 0) {
             for (int i = 0; i < rows.length; i++) {
                 rows[i] = physical(rows[i]);
             }
         }
+        int bad;
+        if (helpers == null) {
+            bad = fillPart(rows, dst, 0, rows.length);
+        } else {
+            int parts = options.readers();
+            List<Future<Integer>> futures = new ArrayList<>(parts - 1);
+            for (int p = 1; p < parts; p++) {
+                int from = (int) ((long) rows.length * p / parts);
+                int to = (int) ((long) rows.length * (p + 1) / parts);
+                futures.add(helpers.submit(() -> fillPart(rows, dst, from, to)));
+            }
+            bad = fillPart(rows, dst, 0, rows.length / parts);
+            for (Future<Integer> f : futures) {
+                int b;
+                try {
+                    b = f.get();
+                } catch (ExecutionException e) {
+                    throw e.getCause() instanceof Exception c ? c : e;
+                }
+                bad = bad < 0 ? b : b < 0 ? bad : Math.min(bad, b);
+            }
+        }
+        if (bad >= 0) {
+            throw shards.nonFiniteError(rows[bad]);
+        }
+    }
+
+    /**
+     * Fills batch positions [from, to): coalesces runs of consecutive physical rows into bulk copies and (unless
+     * skipping) checks them; returns the first position holding NaN/Inf, or -1.
+     */
+    private int fillPart(long[] rows, MemorySegment dst, int from, int to) {
         long rowBytes = 4L * dim;
-        int i = 0;
-        while (i < rows.length) {
+        // Runs are capped at ~256 KB so the NaN check re-reads what was just copied from L2, not from memory.
+        int maxRun = (int) Math.max(1, (256 << 10) / rowBytes);
+        int i = from;
+        while (i < to) {
             int run = 1;
-            while (i + run < rows.length && rows[i + run] == rows[i] + run) {
+            while (run < maxRun && i + run < to && rows[i + run] == rows[i] + run) {
                 run++;
             }
             long dstOff = i * rowBytes;
@@ -330,12 +388,13 @@ public final class ActivationLoader implements BatchStream {
             if (!options.skipNonFinite() && !Finite.allFiniteF32(dst, dstOff, (long) run * dim)) {
                 for (int q = 0; q < run; q++) {
                     if (!Finite.allFiniteF32(dst, dstOff + q * rowBytes, dim)) {
-                        throw shards.nonFiniteError(rows[i] + q);
+                        return i + q;
                     }
                 }
             }
             i += run;
         }
+        return -1;
     }
 
     private long physical(long logical) {
@@ -364,6 +423,14 @@ public final class ActivationLoader implements BatchStream {
             try {
                 reader.join();
                 break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (helpers != null) {
+            helpers.shutdownNow();
+            try {
+                helpers.awaitTermination(1, TimeUnit.MINUTES);
             } catch (InterruptedException e) {
                 interrupted = true;
             }

@@ -58,7 +58,7 @@ public final class BatchOrder {
         if (shuffle && batchesPerEpoch > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("too many chunks per epoch to shuffle: " + batchesPerEpoch);
         }
-        if (shuffle && (long) shuffleBatches * batchSize > Integer.MAX_VALUE - 8) {
+        if (shuffle && Math.min(shuffleBatches, batchesPerEpoch) * batchSize > Integer.MAX_VALUE - 8) {
             throw new IllegalArgumentException("shuffle window of " + shuffleBatches + " batches of " + batchSize
                     + " rows is too large");
         }
@@ -116,7 +116,7 @@ public final class BatchOrder {
         int chunks = (int) Math.min(shuffleBatches, batchesPerEpoch - firstChunk);
         int n = chunks * batchSize;
         if (windowRows == null) {
-            windowRows = new long[shuffleBatches * batchSize];
+            windowRows = new long[(int) Math.min(shuffleBatches, batchesPerEpoch) * batchSize];
         }
         for (int q = 0; q < chunks; q++) {
             long start = (long) chunkOrder[firstChunk + q] * batchSize;

@@ -149,6 +149,36 @@ class ActivationLoaderTest {
     }
 
     @Test
+    void severalReadersGiveTheSameBatches() {
+        writeShards();
+        ActivationLoader.Options o = ActivationLoader.Options.defaults(8).withShuffleBatches(4).withSeed(5);
+        List<float[]> one;
+        try (ActivationLoader l = ActivationLoader.open(dir, o)) {
+            one = take(l, 30);
+        }
+        try (ActivationLoader l = ActivationLoader.open(dir, o.withReaders(3))) {
+            List<float[]> three = take(l, 30);
+            for (int i = 0; i < 30; i++) {
+                assertArrayEquals(one.get(i), three.get(i), "batch " + i);
+            }
+        }
+    }
+
+    @Test
+    void severalReadersReportTheFirstBadRowOfTheBatch() {
+        float[] a = rowsFrom(0, 16);
+        a[13 * D] = Float.NaN;  // position 13: filled by the third reader
+        a[14 * D] = Float.NaN;
+        a[6 * D + 1] = Float.NaN; // position 6: the first bad row in batch order, filled by the second reader
+        NpyWriter.write(dir.resolve("a.npy"), a, 16, D);
+        ActivationLoader.Options o = ActivationLoader.Options.defaults(16).withShuffle(false).withReaders(3);
+        try (ActivationLoader l = ActivationLoader.open(dir, o)) {
+            UserError e = assertThrows(UserError.class, l::next);
+            assertTrue(e.getMessage().contains("a.npy: row 6 holds NaN/Inf"), e.getMessage());
+        }
+    }
+
+    @Test
     void nanRowFailsWithTheFileAndRowByDefault() {
         float[] a = rowsFrom(0, 40);
         a[23 * D + 2] = Float.NaN;
@@ -201,16 +231,22 @@ class ActivationLoaderTest {
     @Test
     void closeStopsTheReaderAndInvalidatesBatches() throws Exception {
         writeShards();
-        ActivationLoader l = ActivationLoader.open(dir, ActivationLoader.Options.defaults(8));
+        ActivationLoader l = ActivationLoader.open(dir, ActivationLoader.Options.defaults(8).withReaders(2));
         MemorySegment b = l.next();
         Thread.sleep(20); // let the reader fill every slot and block on back-pressure
         l.close();
         assertThrows(IllegalStateException.class, () -> b.get(ValueLayout.JAVA_FLOAT, 0));
         assertThrows(IllegalStateException.class, l::next);
         l.close();
-        for (Thread t : Thread.getAllStackTraces().keySet()) {
-            assertFalse(t.getName().equals("atmsae-loader") && t.isAlive(), "reader thread joined");
-        }
+        // the reader is joined by close(); pool helpers may take a moment to exit after their last task
+        long deadline = System.nanoTime() + 5_000_000_000L;
+        List<String> alive;
+        do {
+            alive = Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().startsWith("atmsae-loader") && t.isAlive()).map(Thread::getName).toList();
+            Thread.sleep(10);
+        } while (!alive.isEmpty() && System.nanoTime() < deadline);
+        assertTrue(alive.isEmpty(), "loader threads still alive: " + alive);
     }
 
     @Test
