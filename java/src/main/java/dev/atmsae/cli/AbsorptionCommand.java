@@ -1,5 +1,6 @@
 package dev.atmsae.cli;
 
+import dev.atmsae.eval.SaeForward;
 import dev.atmsae.eval.absorption.AbsorptionEval;
 import dev.atmsae.eval.absorption.AbsorptionOptions;
 import dev.atmsae.eval.absorption.AbsorptionReport;
@@ -96,8 +97,10 @@ public final class AbsorptionCommand implements Callable<Integer> {
         }
         AbsorptionOptions options = AbsorptionOptions.defaults().withMinProbeF1(minProbeF1).withMinClasses(minClasses)
                 .withParents(parents);
-        AbsorptionReport report = AbsorptionEval.run(set, weights, options);
-        SparseProbing.Report sparse = noSparseProbing ? null : SparseProbing.run(set, weights, sparseK);
+        AbsorptionEval.checkWidth(set, weights);
+        SaeForward.Codes codes = SaeForward.encode(weights, set.acts(), set.n()); // shared by both evaluations
+        AbsorptionReport report = AbsorptionEval.run(set, weights, codes, options);
+        SparseProbing.Report sparse = noSparseProbing ? null : SparseProbing.run(set, codes, sparseK);
         write(ReportWriter.json(report, sparse), ReportWriter.markdown(report, sparse));
         out.printf(Locale.ROOT, "%s: %d/%d classes kept%s; absorption_fraction %s, legacy %s, full %s, mean split features %s%n",
                 set.name(), report.classesKept(), report.classes().size(), report.valid() ? "" : " (NOT VALID: too few)",

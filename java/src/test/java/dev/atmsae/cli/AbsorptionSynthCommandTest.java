@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atmsae.data.ShardSet;
 import dev.atmsae.eval.probe.NpyArrays;
+import dev.atmsae.eval.synth.SynthFiles;
+import dev.atmsae.eval.synth.SynthGenerator;
 import dev.atmsae.io.SaeExport;
 import dev.atmsae.io.SaeWeights;
 import java.io.PrintWriter;
@@ -57,6 +59,22 @@ class AbsorptionSynthCommandTest {
             assertEquals(32, shards.dim());
         }
         assertTrue(Files.isRegularFile(data.resolve("probe_set/probe_set.json")));
+        // the CSR truth of the training samples equals what the generator regenerates from truth.json
+        SynthGenerator gen = SynthFiles.readTruth(data);
+        SynthGenerator.Batch b = gen.generate(0, 3000);
+        long[] rowPtr = NpyArrays.read(data.resolve("truth/true_rowptr.npy")).i64();
+        int[] feature = NpyArrays.read(data.resolve("truth/true_feature.npy")).i32();
+        float[] value = NpyArrays.read(data.resolve("truth/true_value.npy")).f32();
+        assertEquals(3001, rowPtr.length);
+        for (int r = 0; r <= 3000; r++) {
+            assertEquals(b.rowPtr()[r], rowPtr[r]);
+        }
+        assertTrue(java.util.Arrays.equals(b.feature(), feature) && java.util.Arrays.equals(b.value(), value));
+        try (ShardSet shards = ShardSet.open(data.resolve("shards"))) {
+            float[] row = new float[32];
+            shards.copyRows(2500, 1, java.lang.foreign.MemorySegment.ofArray(row), 0);
+            assertTrue(java.util.Arrays.equals(java.util.Arrays.copyOfRange(b.x(), 2500 * 32, 2501 * 32), row));
+        }
         Path saeDir = dir.resolve("sae");
         SaeExport.write(saeDir, cleanSae(data), null);
 

@@ -78,6 +78,27 @@ class SaeForwardTest {
     }
 
     @Test
+    void quickselectAgreesWithSortingIncludingTies() {
+        for (int trial = 0; trial < 50; trial++) {
+            int n = 5 + trial;
+            double[] v = new double[n];
+            for (int i = 0; i < n; i++) {
+                v[i] = Math.floor(4 * Philox.gaussian(trial, Philox.STREAM_TIES, i)); // many ties
+            }
+            double[] sorted = v.clone();
+            java.util.Arrays.sort(sorted);
+            for (int k = 1; k <= n; k += 3) {
+                assertEquals(sorted[n - k], SaeForward.kthLargest(v.clone(), k), 0.0);
+            }
+        }
+        // top-k keeps exactly k entries when ties straddle the cut, preferring lower indices
+        SaeWeights s = new SaeWeights("topk", 1, 5, new float[] {1, 2, 2, 2, 0.5f}, new float[5], new float[5], new float[1],
+                null, 2, Map.of());
+        double[] f = SaeForward.encodeRow(s, new float[] {1}, 0);
+        assertEquals(List.of(0.0, 2.0, 2.0, 0.0, 0.0), java.util.Arrays.stream(f).boxed().toList());
+    }
+
+    @Test
     void absorptionIsUnchangedByFoldingDecoderNorms() {
         int d = 8, n = 16, rows = 400;
         SaeWeights s = random("standard", d, n, 0);

@@ -22,6 +22,29 @@ public final class ProbeSets {
     private ProbeSets() {
     }
 
+    /**
+     * A train/test split that keeps every group (file, document, word) whole: each distinct group goes to test with
+     * probability {@code testFraction}, decided by Philox stream STREAM_SPLIT on (seed, group id), so the split does not
+     * depend on row order. Returns 0 (train) / 1 (test) per row.
+     */
+    public static int[] splitByGroup(int[] group, double testFraction, long seed) {
+        int[] split = new int[group.length];
+        for (int i = 0; i < group.length; i++) {
+            double u = dev.atmsae.train.Philox.uniform(seed, dev.atmsae.train.Philox.STREAM_SPLIT, group[i] & 0xFFFFFFFFL);
+            split[i] = u < testFraction ? ProbeSet.TEST : ProbeSet.TRAIN;
+        }
+        return split;
+    }
+
+    /** The 26 first-letter parents a..z, without children (SAEBench's task). */
+    public static List<ProbeSet.ParentClass> firstLetterParents() {
+        List<ProbeSet.ParentClass> out = new ArrayList<>();
+        for (char c = 'a'; c <= 'z'; c++) {
+            out.add(new ProbeSet.ParentClass(String.valueOf(c), List.of()));
+        }
+        return out;
+    }
+
     public static void write(Path dir, ProbeSet set) {
         try {
             Files.createDirectories(dir);

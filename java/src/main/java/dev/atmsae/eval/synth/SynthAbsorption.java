@@ -28,11 +28,12 @@ public final class SynthAbsorption {
      * @param silentGivenChild   P(parent latent &lt; 1e-8 | P on, a child on), parent latent = argmax cos with f_P
      * @param silentGivenNoChild P(parent latent &lt; 1e-8 | P on, no child on)
      * @param childLatentCosWithParent mean over children c of cos(d_{argmax cos with f_c}, f_P)
+     * (each null when undefined: no samples of that kind, or no children)
      */
     public record TreeResult(String root, int nScored, int[] mainLatents, double[] f1PerK, double fraction,
                              double legacy, double full, int parentLatent, double parentLatentCos, double fractionCos,
-                             double legacyCos, double fullCos, double silentGivenChild, double silentGivenNoChild,
-                             double childLatentCosWithParent, List<AbsorptionReport.ChildBreakdown> children,
+                             double legacyCos, double fullCos, Double silentGivenChild, Double silentGivenNoChild,
+                             Double childLatentCosWithParent, List<AbsorptionReport.ChildBreakdown> children,
                              List<AbsorptionReport.AbsorbingLatent> absorbingLatents) {
     }
 
@@ -81,9 +82,9 @@ public final class SynthAbsorption {
                 AbsorptionEval.mean(trees.stream().mapToDouble(r -> r.mainLatents().length).toArray()),
                 AbsorptionEval.mean(trees.stream().mapToDouble(TreeResult::fractionCos).toArray()),
                 AbsorptionEval.mean(trees.stream().mapToDouble(TreeResult::fullCos).toArray()),
-                meanFinite(trees.stream().mapToDouble(TreeResult::silentGivenChild).toArray()),
-                meanFinite(trees.stream().mapToDouble(TreeResult::silentGivenNoChild).toArray()),
-                meanFinite(trees.stream().mapToDouble(TreeResult::childLatentCosWithParent).toArray()), trees);
+                meanDefined(trees.stream().map(TreeResult::silentGivenChild).toList()),
+                meanDefined(trees.stream().map(TreeResult::silentGivenNoChild).toList()),
+                meanDefined(trees.stream().map(TreeResult::childLatentCosWithParent).toList()), trees);
     }
 
     private static TreeResult scoreTree(SynthConfig cfg, SynthGenerator.Batch b, SaeForward.Codes codes, SaeWeights sae,
@@ -142,9 +143,9 @@ public final class SynthAbsorption {
         }
         return new TreeResult("f" + root, scored.length, ks.main(), ks.f1PerK(), byKs.fraction(), byKs.legacy(),
                 byKs.full(), parentLatent, cos[parentLatent], byCos.fraction(), byCos.legacy(), byCos.full(),
-                withChild == 0 ? Double.NaN : (double) silentWithChild / withChild,
-                noChild == 0 ? Double.NaN : (double) silentNoChild / noChild,
-                cfg.children() == 0 ? Double.NaN : childCos, byKs.children(), byKs.absorbing());
+                withChild == 0 ? null : (Double) ((double) silentWithChild / withChild),
+                noChild == 0 ? null : (Double) ((double) silentNoChild / noChild),
+                cfg.children() == 0 ? null : (Double) childCos, byKs.children(), byKs.absorbing());
     }
 
     /** cos(f_j, d_i) for every true feature j (rows) and latent i (columns). */
@@ -193,7 +194,7 @@ public final class SynthAbsorption {
         return best;
     }
 
-    private static Double meanFinite(double[] v) {
-        return AbsorptionEval.mean(java.util.Arrays.stream(v).filter(Double::isFinite).toArray());
+    private static Double meanDefined(List<Double> v) {
+        return AbsorptionEval.mean(v.stream().filter(java.util.Objects::nonNull).mapToDouble(Double::doubleValue).toArray());
     }
 }

@@ -36,10 +36,10 @@ public final class SynthReportWriter {
         md.append("| root | N scored | main (k-sparse) | fraction | full | parent latent (cos) | fraction / full (cos main) "
                 + "| silent: child / no child | child-latent cos f_P |\n|---|---|---|---|---|---|---|---|---|\n");
         for (SynthAbsorption.TreeResult t : r.trees()) {
-            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.4f | %.4f | %d (%.3f) | %.4f / %.4f | %.3f / %.3f | %.3f |%n",
+            md.append(String.format(Locale.ROOT, "| %s | %d | %s | %.4f | %.4f | %d (%.3f) | %.4f / %.4f | %s / %s | %s |%n",
                     t.root(), t.nScored(), java.util.Arrays.toString(t.mainLatents()), t.fraction(), t.full(),
-                    t.parentLatent(), t.parentLatentCos(), t.fractionCos(), t.fullCos(), t.silentGivenChild(),
-                    t.silentGivenNoChild(), t.childLatentCosWithParent()));
+                    t.parentLatent(), t.parentLatentCos(), t.fractionCos(), t.fullCos(), fmt(t.silentGivenChild()),
+                    fmt(t.silentGivenNoChild()), fmt(t.childLatentCosWithParent())));
         }
         return md.toString();
     }

@@ -68,6 +68,40 @@ class AbsorptionFilterTest {
     }
 
     @Test
+    void kSparseProbingFindsBothHalvesOfASplitParent() {
+        // parent rows carry either axis 0 or axis 1 (half each); the identity SAE therefore splits the parent over
+        // latents 0 and 1: k = 1 reaches F1 ≈ 0.67, k = 2 ≈ 1.0 (a jump > 0.03), k = 3 adds nothing
+        int n = 1500, d = 5;
+        float[] acts = new float[n * d];
+        int[] parent = new int[n], child = new int[n], split = new int[n];
+        for (int i = 0; i < n; i++) {
+            double u = Philox.uniform(33, Philox.STREAM_PROBE, i);
+            parent[i] = u < 0.4 ? 0 : -1;
+            child[i] = -1;
+            split[i] = i % 5 == 0 ? 1 : 0;
+            for (int j = 0; j < d; j++) {
+                acts[i * d + j] = (float) (0.2 * Math.abs(Philox.gaussian(33, Philox.STREAM_PROBE, 50_000 + (long) i * d + j)));
+            }
+            if (parent[i] == 0) {
+                acts[i * d + (u < 0.2 ? 0 : 1)] += 2.0f;
+            }
+        }
+        ProbeSet set = new ProbeSet("split", "custom", d, Map.of(), acts, List.of(new ProbeSet.ParentClass("P", List.of())),
+                parent, child, split, null, null);
+        AbsorptionReport r = AbsorptionEval.run(set, identity(d), AbsorptionOptions.defaults());
+        AbsorptionReport.ClassResult c = r.classes().get(0);
+        int[] main = c.mainLatents().clone();
+        java.util.Arrays.sort(main);
+        assertArrayEquals(new int[] {0, 1}, main, java.util.Arrays.toString(c.f1PerK()));
+        assertTrue(c.f1PerK()[0] < 0.8 && c.f1PerK()[1] > 0.95, java.util.Arrays.toString(c.f1PerK()));
+        assertEquals(3, c.f1PerK().length);
+        assertEquals(2.0, r.meanNumSplitFeatures(), 0.0);
+        // both halves are main latents, so nothing is absorbed
+        assertEquals(0.0, r.meanFullAbsorption(), 0.0);
+        assertTrue(r.meanAbsorptionFraction() < 0.02, "fraction " + r.meanAbsorptionFraction());
+    }
+
+    @Test
     void f1JumpRuleStopsAtTheFirstSmallJump() {
         double[] f1 = {0.70, 0.75, 0.77, 0.95};
         KSparseProbing.Result r = KSparseProbing.accept(new int[] {9, 4, 2, 7}, k -> f1[k - 1], 0.03);

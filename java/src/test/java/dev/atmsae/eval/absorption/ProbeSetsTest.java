@@ -43,6 +43,24 @@ class ProbeSetsTest {
     }
 
     @Test
+    void groupSplitKeepsGroupsWholeAndHitsTheFraction() {
+        int n = 20_000;
+        int[] group = new int[n];
+        for (int i = 0; i < n; i++) {
+            group[i] = i / 10; // 2,000 groups of 10 rows
+        }
+        int[] split = ProbeSets.splitByGroup(group, 0.2, 7);
+        int test = 0;
+        for (int i = 0; i < n; i++) {
+            assertEquals(split[i - i % 10], split[i]);
+            test += split[i];
+        }
+        assertEquals(0.2, test / (double) n, 0.03);
+        assertEquals(26, ProbeSets.firstLetterParents().size());
+        assertEquals("z", ProbeSets.firstLetterParents().get(25).name());
+    }
+
+    @Test
     void rejectsBadFilesWithTheFileName() throws Exception {
         ProbeSets.write(dir.resolve("p"), small());
         Path json = dir.resolve("p/probe_set.json");
