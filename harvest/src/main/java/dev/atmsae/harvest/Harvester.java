@@ -69,6 +69,14 @@ public final class Harvester {
     private Harvester() {}
 
     public static Result run(Options options, BrownCorpus corpus) {
+        return run(options, corpus, null);
+    }
+
+    /** As {@link #run(Options, BrownCorpus)}, reusing {@code shared} (which must output the layer) when not null. */
+    static Result run(Options options, BrownCorpus corpus, MiniLmEncoder shared) {
+        if (shared != null && !shared.layers().contains(options.layer())) {
+            throw new IllegalArgumentException("the shared encoder does not output layer " + options.layer());
+        }
         WordPieceTokenizer tokenizer = WordPieceTokenizer.miniLm();
         List<String> ids = DocumentSelection.select(corpus.documentIds(), options.genres(), options.files(),
                 options.seed());
@@ -99,7 +107,8 @@ public final class Harvester {
         Progress progress = new Progress("harvest", todoTokens, options.quiet());
         int written = 0;
         if (todoTokens > 0) {
-            try (MiniLmEncoder encoder = new MiniLmEncoder(List.of(options.layer()), options.threads())) {
+            MiniLmEncoder encoder = shared != null ? shared : new MiniLmEncoder(List.of(options.layer()), options.threads());
+            try {
                 progress.start();
                 for (int i = 0; i < shardRanges.size(); i++) {
                     if (finished.contains(i)) {
@@ -111,6 +120,10 @@ public final class Harvester {
                     written++;
                     updateCounts(manifest, done, shardRanges.size(), progress);
                     writeManifest(out, manifest);
+                }
+            } finally {
+                if (shared == null) {
+                    encoder.close();
                 }
             }
         }

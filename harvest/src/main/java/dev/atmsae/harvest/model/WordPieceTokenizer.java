@@ -31,9 +31,13 @@ public final class WordPieceTokenizer {
         vocab.forEach((token, id) -> idToToken[id] = token);
     }
 
-    /** The tokeniser of the embedded MiniLM. */
+    /** The tokeniser of the embedded MiniLM (parsed once; the object is immutable). */
     public static WordPieceTokenizer miniLm() {
-        return fromJson(MiniLm.tokenizerJson());
+        return MiniLmHolder.INSTANCE;
+    }
+
+    private static final class MiniLmHolder {
+        static final WordPieceTokenizer INSTANCE = fromJson(MiniLm.tokenizerJson());
     }
 
     /** Reads {@code model.vocab} (token → id) of a Hugging Face tokenizer json. */

@@ -15,7 +15,7 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-class MiniLmEncoderTest {
+public class MiniLmEncoderTest {
     private static byte[] model;
     private static MiniLmEncoder rewritten;
     private static final int[] HELLO_WORLD = {101, 7592, 2088, 102};
@@ -97,27 +97,38 @@ class MiniLmEncoderTest {
     }
 
     /** ONNX Runtime on the unmodified model bytes, without any atmsae code in between. */
-    static float[] directLastHiddenState(int[] ids) throws Exception {
+    public static float[] directLastHiddenState(int[] ids) throws Exception {
+        return directLastHiddenStates(List.of(ids)).get(0);
+    }
+
+    /** As above for several sequences, each run alone (batch 1) in one session. */
+    public static List<float[]> directLastHiddenStates(List<int[]> sequences) throws Exception {
         OrtEnvironment env = OrtEnvironment.getEnvironment();
-        long[] shape = {1, ids.length};
-        long[] idValues = new long[ids.length];
-        long[] mask = new long[ids.length];
-        for (int i = 0; i < ids.length; i++) {
-            idValues[i] = ids[i];
-            mask[i] = 1;
-        }
+        List<float[]> outputs = new java.util.ArrayList<>();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(2);
-            try (OrtSession session = env.createSession(MiniLm.modelBytes(), options);
-                 OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(idValues), shape);
-                 OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
-                 OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
-                 OrtSession.Result r = session.run(Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
-                FloatBuffer buf = ((OnnxTensor) r.get("last_hidden_state").orElseThrow()).getFloatBuffer();
-                float[] out = new float[buf.remaining()];
-                buf.get(out);
-                return out;
+            try (OrtSession session = env.createSession(MiniLm.modelBytes(), options)) {
+                for (int[] ids : sequences) {
+                    long[] shape = {1, ids.length};
+                    long[] idValues = new long[ids.length];
+                    long[] mask = new long[ids.length];
+                    for (int i = 0; i < ids.length; i++) {
+                        idValues[i] = ids[i];
+                        mask[i] = 1;
+                    }
+                    try (OnnxTensor a = OnnxTensor.createTensor(env, LongBuffer.wrap(idValues), shape);
+                         OnnxTensor b = OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape);
+                         OnnxTensor c = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
+                         OrtSession.Result r = session.run(
+                                 Map.of("input_ids", a, "attention_mask", b, "token_type_ids", c))) {
+                        FloatBuffer buf = ((OnnxTensor) r.get("last_hidden_state").orElseThrow()).getFloatBuffer();
+                        float[] out = new float[buf.remaining()];
+                        buf.get(out);
+                        outputs.add(out);
+                    }
+                }
             }
         }
+        return outputs;
     }
 }
