@@ -1,0 +1,81 @@
+package dev.atmsae.arch;
+
+import dev.atmsae.engine.Engine;
+import dev.atmsae.engine.Tensor;
+import dev.atmsae.train.TrainConfig;
+
+import java.util.Map;
+
+/**
+ * JumpReLU (Rajamanoharan et al. 2024; architectures.md): f = h·H(h − θ) with θ_i = exp(t_i), t trained;
+ * loss = MSE + λ·(1/B)·Σ_b Σ_i H(h_{b,i} − θ_i); rectangle-kernel straight-through estimator (the engine's
+ * {@code jumpReluBackward}); unit-norm decoder rows; Adam β1 = 0 by default. Export: SAELens {@code jumprelu} with
+ * threshold θ (folded like the encoder).
+ *
+ * <p>Dense products per step (each B×n×d): encode, decode, ∂f, ∂W_dec, ∂W_enc — 5.
+ */
+final class JumpReluSae extends SaeBase {
+    private final Param logTheta;
+    private final Tensor h;
+    private final Tensor f;
+    private final Tensor gF;
+
+    JumpReluSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
+        super(engine, cfg, dIn, totalSteps, initSample);
+        logTheta = param("log_threshold", 1, n);
+        engine.fill(logTheta.value(), (float) Math.log(cfg.jumpReluThetaInit()));
+        h = own(engine.allocF32(batch, n));
+        f = own(engine.allocF32(batch, n));
+        gF = own(engine.allocF32(batch, n));
+    }
+
+    @Override
+    public ArchKind kind() {
+        return ArchKind.JUMPRELU;
+    }
+
+    @Override
+    protected Parts forwardBackward(Tensor x, long step, double coeff) {
+        engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
+        engine.jumpRelu(h, logTheta.value(), f);
+        engine.countFires(f, fires);
+        double l0 = (double) engine.countPositive(f) / batch;
+        denseResidual(f, err);
+        double mse = engine.sumSquares(err) / batch;
+        engine.gemm(false, true, 2f / batch, err, wDec.value(), 0f, gF);
+        denseDecoderGrad(f, err);
+        // f is no longer needed: it receives ∂L/∂h
+        engine.jumpReluBackward(h, logTheta.value(), gF, (float) cfg.jumpReluEps(), (float) (coeff / batch), f,
+                logTheta.grad());
+        denseEncoderGrads(f, err);
+        return new Parts(mse, coeff * l0, 0, l0, l0, 0, 0, 0);
+    }
+
+    @Override
+    protected long inference(Tensor x, Tensor xhat) {
+        engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
+        engine.jumpRelu(h, logTheta.value(), f);
+        denseDecode(f, xhat);
+        return engine.countPositive(f);
+    }
+
+    @Override
+    protected double[] trainingThresholds() {
+        float[] t = download(logTheta.value());
+        double[] theta = new double[n];
+        for (int i = 0; i < n; i++) {
+            theta[i] = Math.exp(t[i]);
+        }
+        return theta;
+    }
+
+    @Override
+    protected ExportForm exportForm(float[] foldedThresholds) {
+        return new ExportForm("jumprelu", foldedThresholds, 0);
+    }
+
+    @Override
+    protected void putExportFacts(Map<String, Object> facts) {
+        facts.put("jumprelu_eps", cfg.jumpReluEps());
+    }
+}

@@ -1,0 +1,306 @@
+package dev.atmsae.train;
+
+import dev.atmsae.arch.ArchKind;
+import dev.atmsae.util.UserError;
+
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Every hyperparameter of one SAE training run (architectures.md, atm.md), immutable. The map form ({@link #toMap()},
+ * keys in snake_case, plain JSON-able values) is what the config file, checkpoints and the export's
+ * {@code metadata.atmsae.config} hold; {@link #fromMap} starts from {@link #defaults} of the map's {@code arch} and
+ * overrides the keys present, so old files keep working when a key is added. {@link #with} changes one key.
+ *
+ * <p>Values that depend on the run length (total optimizer steps T) are resolved by the {@code effective…} methods:
+ * <ul>
+ *   <li>{@code lr} null = the architecture's rule: topk/batchtopk 2e-4/√(n/2¹⁴), relu/atm 3e-4, jumprelu 2e-4.</li>
+ *   <li>{@code lr_warmup_steps}: when T &lt; 10·warm-up, the warm-up is cut to 10% of T (so TopK's default 1000 steps
+ *       does not eat a short run).</li>
+ *   <li>{@code atm_mask_start}/{@code atm_mask_ramp}: when T &lt; 2·(start + ramp) they become 40% and 20% of T.</li>
+ *   <li>{@code dead_window_tokens}: at most 10% of the run's tokens (T·B/10), at least one batch.</li>
+ * </ul>
+ * Sparsity warm-up: ATM uses 5% like its ReLU base [choice]; topk/batchtopk have no coefficient (0).
+ */
+public record TrainConfig(
+        ArchKind arch, int width, int k, double l1Coeff, double l0Coeff, Double targetL0,
+        Double lr, double adamBeta1, double adamBeta2, double adamEps, long lrWarmupSteps, double lrDecayFrac,
+        double sparsityWarmupFrac, double gradClip, int batchSize, long seed,
+        double auxKCoeff, int auxKCap, long deadWindowTokens,
+        double jumpReluEps, double jumpReluThetaInit, double batchTopKThetaRate,
+        double atmEmaBeta, double atmWA, double atmWQ, double atmWR, double atmThreshC, double atmMaskRate,
+        double atmPMax, long atmMaskStart, long atmMaskRamp, int atmStatsEvery, String atmEvalMask,
+        double atmEvalGateP,
+        double l0CtrlEta, double l0CtrlEma, double l0CtrlActiveFrac, double initDecNorm) {
+
+    public TrainConfig {
+        check(width >= 1, "width", width, "must be ≥ 1");
+        check(k >= 1 && k <= width, "k", k, "must be in 1..width (" + width + ")");
+        check(l1Coeff >= 0 && Double.isFinite(l1Coeff), "l1_coeff", l1Coeff, "must be ≥ 0");
+        check(l0Coeff >= 0 && Double.isFinite(l0Coeff), "l0_coeff", l0Coeff, "must be ≥ 0");
+        check(targetL0 == null || (targetL0 > 0 && targetL0 <= width), "target_l0", targetL0, "must be in (0, width]");
+        check(targetL0 == null || arch.coefficientControlled(), "target_l0", targetL0,
+                "applies to relu, atm and jumprelu only (topk/batchtopk set L0 with k)");
+        check(lr == null || (lr > 0 && lr < 1), "lr", lr, "must be in (0, 1)");
+        check(adamBeta1 >= 0 && adamBeta1 < 1, "adam_beta1", adamBeta1, "must be in [0, 1)");
+        check(adamBeta2 >= 0 && adamBeta2 < 1, "adam_beta2", adamBeta2, "must be in [0, 1)");
+        check(adamEps > 0, "adam_eps", adamEps, "must be > 0");
+        check(lrWarmupSteps >= 0, "lr_warmup_steps", lrWarmupSteps, "must be ≥ 0");
+        check(lrDecayFrac >= 0 && lrDecayFrac <= 1, "lr_decay_frac", lrDecayFrac, "must be in [0, 1]");
+        check(sparsityWarmupFrac >= 0 && sparsityWarmupFrac <= 1, "sparsity_warmup_frac", sparsityWarmupFrac,
+                "must be in [0, 1]");
+        check(gradClip > 0, "grad_clip", gradClip, "must be > 0");
+        check(batchSize >= 1, "batch_size", batchSize, "must be ≥ 1");
+        check(auxKCoeff >= 0, "aux_k_coeff", auxKCoeff, "must be ≥ 0");
+        check(auxKCap >= 0, "aux_k_cap", auxKCap, "must be ≥ 0");
+        check(deadWindowTokens >= 1, "dead_window_tokens", deadWindowTokens, "must be ≥ 1");
+        check(jumpReluEps > 0, "jumprelu_eps", jumpReluEps, "must be > 0");
+        check(jumpReluThetaInit > 0, "jumprelu_theta_init", jumpReluThetaInit, "must be > 0");
+        check(batchTopKThetaRate > 0 && batchTopKThetaRate <= 1, "batchtopk_theta_rate", batchTopKThetaRate,
+                "must be in (0, 1]");
+        check(atmEmaBeta >= 0 && atmEmaBeta < 1, "atm_ema_beta", atmEmaBeta, "must be in [0, 1)");
+        check(atmWA >= 0 && atmWQ >= 0 && atmWR >= 0 && atmWA + atmWQ + atmWR > 0, "atm_w_a/atm_w_q/atm_w_r",
+                atmWA + "/" + atmWQ + "/" + atmWR, "must be ≥ 0 and not all 0");
+        check(Double.isFinite(atmThreshC), "atm_thresh_c", atmThreshC, "must be finite");
+        check(atmMaskRate >= 0, "atm_mask_rate", atmMaskRate, "must be ≥ 0");
+        check(atmPMax >= 0 && atmPMax <= 1, "atm_p_max", atmPMax, "must be in [0, 1]");
+        check(atmMaskStart >= 0, "atm_mask_start", atmMaskStart, "must be ≥ 0");
+        check(atmMaskRamp >= 0, "atm_mask_ramp", atmMaskRamp, "must be ≥ 0");
+        check(atmStatsEvery >= 1, "atm_stats_every", atmStatsEvery, "must be ≥ 1");
+        check("none".equals(atmEvalMask) || "gate".equals(atmEvalMask), "atm_eval_mask", atmEvalMask,
+                "must be none or gate");
+        check(atmEvalGateP > 0 && atmEvalGateP <= 1, "atm_eval_gate_p", atmEvalGateP, "must be in (0, 1]");
+        check(l0CtrlEta > 0, "l0_ctrl_eta", l0CtrlEta, "must be > 0");
+        check(l0CtrlEma >= 0 && l0CtrlEma < 1, "l0_ctrl_ema", l0CtrlEma, "must be in [0, 1)");
+        check(l0CtrlActiveFrac >= 0 && l0CtrlActiveFrac <= 1, "l0_ctrl_active_frac", l0CtrlActiveFrac,
+                "must be in [0, 1]");
+        check(initDecNorm > 0, "init_dec_norm", initDecNorm, "must be > 0");
+    }
+
+    private static void check(boolean ok, String key, Object value, String why) {
+        if (!ok) {
+            throw new UserError("config: " + key + " = " + value + " " + why);
+        }
+    }
+
+    /** The documented defaults for one architecture (architectures.md, atm.md). */
+    public static TrainConfig defaults(ArchKind arch) {
+        boolean reluBase = arch == ArchKind.RELU || arch == ArchKind.ATM;
+        boolean topkFamily = arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK;
+        double sparsityWarmup = switch (arch) {
+            case RELU, ATM -> 0.05;
+            case JUMPRELU -> 0.10;
+            case TOPK, BATCHTOPK -> 0.0;
+        };
+        return new TrainConfig(arch, 4096, 32, arch == ArchKind.RELU ? 5.0 : 1.5, 1.0, null,
+                null, arch == ArchKind.JUMPRELU ? 0.0 : 0.9, 0.999, 1e-8, topkFamily ? 1000 : 0, 0.2,
+                sparsityWarmup, 1.0, 4096, 42L,
+                1.0 / 32, 512, 10_000_000L,
+                0.05, 0.01, 0.01,
+                0.99, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0, 1.0,
+                0.95, 1000, 500, 1, "none",
+                0.5,
+                0.02, 0.9, 0.8, reluBase ? 0.1 : 1.0);
+    }
+
+    // ------------------------------------------------------------------ values resolved against the run length
+
+    /** The learning rate, resolving null to the architecture's rule (class comment). */
+    public double effectiveLr() {
+        if (lr != null) {
+            return lr;
+        }
+        return switch (arch) {
+            case TOPK, BATCHTOPK -> 2e-4 / Math.sqrt(width / 16384.0);
+            case RELU, ATM -> 3e-4;
+            case JUMPRELU -> 2e-4;
+        };
+    }
+
+    public long effectiveLrWarmupSteps(long totalSteps) {
+        return totalSteps < 10 * lrWarmupSteps ? totalSteps / 10 : lrWarmupSteps;
+    }
+
+    private boolean shortAtmRun(long totalSteps) {
+        return totalSteps < 2 * (atmMaskStart + atmMaskRamp);
+    }
+
+    /** Steps before ATM masking starts (short-run rule: 40% of the run). */
+    public long effectiveMaskStart(long totalSteps) {
+        return shortAtmRun(totalSteps) ? Math.round(0.4 * totalSteps) : atmMaskStart;
+    }
+
+    /** Steps over which the ATM mask rate ramps from 0 to r (short-run rule: 20% of the run, at least 1). */
+    public long effectiveMaskRamp(long totalSteps) {
+        return shortAtmRun(totalSteps) ? Math.max(1, Math.round(0.2 * totalSteps)) : atmMaskRamp;
+    }
+
+    public long effectiveDeadWindowTokens(long totalSteps) {
+        long tenth = totalSteps * (long) batchSize / 10;
+        return Math.max(batchSize, Math.min(deadWindowTokens, tenth));
+    }
+
+    /** The sparsity coefficient the architecture starts from (l1 for relu/atm, L0 for jumprelu, 0 otherwise). */
+    public double baseSparsityCoeff() {
+        return switch (arch) {
+            case RELU, ATM -> l1Coeff;
+            case JUMPRELU -> l0Coeff;
+            case TOPK, BATCHTOPK -> 0.0;
+        };
+    }
+
+    // ------------------------------------------------------------------ map form
+
+    /** All values as plain JSON-able objects (String, Integer, Long, Double, null), snake_case keys, stable order. */
+    public Map<String, Object> toMap() {
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("arch", arch.id());
+        m.put("width", width);
+        m.put("k", k);
+        m.put("l1_coeff", l1Coeff);
+        m.put("l0_coeff", l0Coeff);
+        m.put("target_l0", targetL0);
+        m.put("lr", lr);
+        m.put("adam_beta1", adamBeta1);
+        m.put("adam_beta2", adamBeta2);
+        m.put("adam_eps", adamEps);
+        m.put("lr_warmup_steps", lrWarmupSteps);
+        m.put("lr_decay_frac", lrDecayFrac);
+        m.put("sparsity_warmup_frac", sparsityWarmupFrac);
+        m.put("grad_clip", gradClip);
+        m.put("batch_size", batchSize);
+        m.put("seed", seed);
+        m.put("aux_k_coeff", auxKCoeff);
+        m.put("aux_k_cap", auxKCap);
+        m.put("dead_window_tokens", deadWindowTokens);
+        m.put("jumprelu_eps", jumpReluEps);
+        m.put("jumprelu_theta_init", jumpReluThetaInit);
+        m.put("batchtopk_theta_rate", batchTopKThetaRate);
+        m.put("atm_ema_beta", atmEmaBeta);
+        m.put("atm_w_a", atmWA);
+        m.put("atm_w_q", atmWQ);
+        m.put("atm_w_r", atmWR);
+        m.put("atm_thresh_c", atmThreshC);
+        m.put("atm_mask_rate", atmMaskRate);
+        m.put("atm_p_max", atmPMax);
+        m.put("atm_mask_start", atmMaskStart);
+        m.put("atm_mask_ramp", atmMaskRamp);
+        m.put("atm_stats_every", atmStatsEvery);
+        m.put("atm_eval_mask", atmEvalMask);
+        m.put("atm_eval_gate_p", atmEvalGateP);
+        m.put("l0_ctrl_eta", l0CtrlEta);
+        m.put("l0_ctrl_ema", l0CtrlEma);
+        m.put("l0_ctrl_active_frac", l0CtrlActiveFrac);
+        m.put("init_dec_norm", initDecNorm);
+        return m;
+    }
+
+    /** The keys {@link #toMap()} writes, for CLI help and for rejecting unknown keys. */
+    public static java.util.Set<String> keys() {
+        return defaults(ArchKind.RELU).toMap().keySet();
+    }
+
+    /**
+     * Defaults of {@code map.get("arch")} overridden by the keys present. Numbers may arrive as any Number or as a
+     * numeric String (command-line values). Unknown keys and bad values raise {@link UserError}.
+     */
+    public static TrainConfig fromMap(Map<String, ?> map) {
+        Object archValue = map.get("arch");
+        if (archValue == null) {
+            throw new UserError("config: missing key 'arch'");
+        }
+        Map<String, Object> m = defaults(ArchKind.parse(archValue.toString())).toMap();
+        for (Map.Entry<String, ?> e : map.entrySet()) {
+            if (!m.containsKey(e.getKey())) {
+                throw new UserError("config: unknown key '" + e.getKey() + "' (known: " + String.join(", ", m.keySet()) + ")");
+            }
+            m.put(e.getKey(), e.getValue());
+        }
+        Reader r = new Reader(m);
+        return new TrainConfig(ArchKind.parse(r.str("arch")), r.i("width"), r.i("k"), r.d("l1_coeff"),
+                r.d("l0_coeff"), r.dOrNull("target_l0"), r.dOrNull("lr"), r.d("adam_beta1"), r.d("adam_beta2"),
+                r.d("adam_eps"), r.l("lr_warmup_steps"), r.d("lr_decay_frac"), r.d("sparsity_warmup_frac"),
+                r.d("grad_clip"), r.i("batch_size"), r.l("seed"), r.d("aux_k_coeff"), r.i("aux_k_cap"),
+                r.l("dead_window_tokens"), r.d("jumprelu_eps"), r.d("jumprelu_theta_init"),
+                r.d("batchtopk_theta_rate"), r.d("atm_ema_beta"), r.d("atm_w_a"), r.d("atm_w_q"), r.d("atm_w_r"),
+                r.d("atm_thresh_c"), r.d("atm_mask_rate"), r.d("atm_p_max"), r.l("atm_mask_start"),
+                r.l("atm_mask_ramp"), r.i("atm_stats_every"), r.str("atm_eval_mask"), r.d("atm_eval_gate_p"),
+                r.d("l0_ctrl_eta"), r.d("l0_ctrl_ema"), r.d("l0_ctrl_active_frac"), r.d("init_dec_norm"));
+    }
+
+    /** A copy with one key changed (same key names and value rules as {@link #fromMap}). */
+    public TrainConfig with(String key, Object value) {
+        Map<String, Object> m = toMap();
+        if (!m.containsKey(key)) {
+            throw new UserError("config: unknown key '" + key + "'");
+        }
+        m.put(key, value);
+        return fromMap(m);
+    }
+
+    /** A copy with several keys changed. */
+    public TrainConfig with(Map<String, ?> changes) {
+        Map<String, Object> m = toMap();
+        m.putAll(changes);
+        return fromMap(m);
+    }
+
+    /** Typed access to a loosely-typed map, each failure a one-line {@link UserError} naming the key. */
+    private record Reader(Map<String, Object> m) {
+        String str(String key) {
+            Object v = m.get(key);
+            if (v == null) {
+                throw new UserError("config: " + key + " must not be null");
+            }
+            return v.toString();
+        }
+
+        double d(String key) {
+            Object v = m.get(key);
+            if (v instanceof Number num) {
+                return num.doubleValue();
+            }
+            try {
+                return Double.parseDouble(str(key).trim());
+            } catch (NumberFormatException e) {
+                throw new UserError("config: " + key + " = " + v + " is not a number");
+            }
+        }
+
+        Double dOrNull(String key) {
+            Object v = m.get(key);
+            if (v == null || (v instanceof String s && (s.isBlank() || s.equalsIgnoreCase("null")
+                    || s.equalsIgnoreCase("auto") || s.equalsIgnoreCase("none")))) {
+                return null;
+            }
+            return d(key);
+        }
+
+        long l(String key) {
+            Object v = m.get(key);
+            if (v instanceof Long || v instanceof Integer || v instanceof Short) {
+                return ((Number) v).longValue();
+            }
+            if (v instanceof String s) {
+                try {
+                    return Long.parseLong(s.trim());
+                } catch (NumberFormatException e) {
+                    // fall through: "1e6" is a valid integer written as a double
+                }
+            }
+            double x = d(key);
+            if (x != Math.rint(x) || Math.abs(x) > 9.0e15) {
+                throw new UserError("config: " + key + " = " + m.get(key) + " is not an integer");
+            }
+            return (long) x;
+        }
+
+        int i(String key) {
+            long x = l(key);
+            if (x < Integer.MIN_VALUE || x > Integer.MAX_VALUE) {
+                throw new UserError("config: " + key + " = " + x + " is out of range");
+            }
+            return (int) x;
+        }
+    }
+}

@@ -1,0 +1,120 @@
+package dev.atmsae.train;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atmsae.arch.ArchKind;
+import dev.atmsae.util.UserError;
+import org.junit.jupiter.api.Test;
+
+import java.util.Map;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+class TrainConfigTest {
+    @Test
+    void documentedDefaults() {
+        TrainConfig j = TrainConfig.defaults(ArchKind.JUMPRELU);
+        assertEquals(0.0, j.adamBeta1());
+        assertEquals(0.05, j.jumpReluEps());
+        assertEquals(0.01, j.jumpReluThetaInit());
+        assertEquals(0.10, j.sparsityWarmupFrac());
+        assertEquals(1.0, j.initDecNorm());
+        TrainConfig a = TrainConfig.defaults(ArchKind.ATM);
+        assertEquals(0.99, a.atmEmaBeta());
+        assertEquals(1.0 / 3, a.atmWA());
+        assertEquals(0.95, a.atmPMax());
+        assertEquals(1000, a.atmMaskStart());
+        assertEquals(500, a.atmMaskRamp());
+        assertEquals("none", a.atmEvalMask());
+        assertEquals(0.1, a.initDecNorm());
+        assertEquals(1.5, a.l1Coeff());
+        TrainConfig t = TrainConfig.defaults(ArchKind.TOPK).with("width", 65536);
+        assertEquals(1e-4, t.effectiveLr(), 1e-15);     // 2e-4/√(2¹⁶/2¹⁴)
+        assertEquals(1.0 / 32, t.auxKCoeff());
+        assertEquals(0.01, TrainConfig.defaults(ArchKind.BATCHTOPK).batchTopKThetaRate());
+        assertEquals(0.05, TrainConfig.defaults(ArchKind.RELU).sparsityWarmupFrac());
+    }
+
+    @Test
+    void mapAndJsonRoundTripsAreExact() throws Exception {
+        TrainConfig c = TrainConfig.defaults(ArchKind.ATM).with(Map.of("target_l0", 12.5, "seed", 1234567890123L,
+                "atm_eval_mask", "gate", "lr", 3.3e-4));
+        assertEquals(c, TrainConfig.fromMap(c.toMap()));
+        ObjectMapper json = new ObjectMapper();
+        @SuppressWarnings("unchecked")
+        Map<String, Object> back = json.readValue(json.writeValueAsString(c.toMap()), Map.class);
+        assertEquals(c, TrainConfig.fromMap(back));
+        assertNull(TrainConfig.fromMap(Map.of("arch", "relu")).targetL0());
+        assertEquals(64, TrainConfig.fromMap(Map.of("arch", "topk", "k", "64")).k());
+    }
+
+    @Test
+    void badValuesAreOneLineUserErrors() {
+        UserError e = assertThrows(UserError.class, () -> TrainConfig.defaults(ArchKind.ATM).with("atm_p_max", 1.5));
+        assertTrue(e.getMessage().contains("atm_p_max"));
+        assertThrows(UserError.class, () -> TrainConfig.defaults(ArchKind.TOPK).with("target_l0", 10.0));
+        assertThrows(UserError.class, () -> TrainConfig.fromMap(Map.of("arch", "relu", "no_such_key", 1)));
+        assertThrows(UserError.class, () -> TrainConfig.fromMap(Map.of("arch", "relu", "k", "abc")));
+        assertThrows(UserError.class, () -> TrainConfig.fromMap(Map.of("arch", "relu", "width", 2.5)));
+        assertThrows(UserError.class, () -> TrainConfig.fromMap(Map.of("arch", "gelu")));
+        assertThrows(UserError.class, () -> TrainConfig.defaults(ArchKind.ATM).with("atm_eval_mask", "always"));
+        assertTrue(!e.getMessage().contains("\n"));
+    }
+
+    @Test
+    void geometricMedianMinimisesTheSumOfDistances() {
+        int d = 3, rows = 40;
+        float[] x = new float[rows * d];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (Philox.gaussian(3, 100, i) + (i % d == 0 && i < 15 ? 20 : 0)); // a few outliers
+        }
+        double[] m = GeometricMedian.of(x, d);
+        double best = cost(x, d, m);
+        for (int j = 0; j < d; j++) {
+            for (double delta : new double[]{-1e-3, 1e-3}) {
+                double[] y = m.clone();
+                y[j] += delta;
+                assertTrue(cost(x, d, y) > best, "perturbation lowers the cost");
+            }
+        }
+        double[] mean = new double[d];
+        for (int i = 0; i < x.length; i++) {
+            mean[i % d] += x[i] / rows;
+        }
+        assertTrue(cost(x, d, mean) > best + 1e-3);
+    }
+
+    private static double cost(float[] x, int d, double[] y) {
+        double c = 0;
+        for (int b = 0; b < x.length / d; b++) {
+            double s = 0;
+            for (int j = 0; j < d; j++) {
+                s += (x[b * d + j] - y[j]) * (x[b * d + j] - y[j]);
+            }
+            c += Math.sqrt(s);
+        }
+        return c;
+    }
+
+    @Test
+    void inputScaleMakesTheMeanNormSqrtD() {
+        int d = 16, rows = 50;
+        float[] x = new float[rows * d];
+        for (int i = 0; i < x.length; i++) {
+            x[i] = (float) (3.7 * Philox.gaussian(4, 100, i));
+        }
+        float s = InputScale.estimate(x, d);
+        double mean = 0;
+        for (int b = 0; b < rows; b++) {
+            double ss = 0;
+            for (int j = 0; j < d; j++) {
+                ss += (s * x[b * d + j]) * (s * x[b * d + j]);
+            }
+            mean += Math.sqrt(ss) / rows;
+        }
+        assertEquals(Math.sqrt(d), mean, 1e-5);
+        assertThrows(IllegalArgumentException.class, () -> InputScale.estimate(new float[d], d));
+    }
+}
