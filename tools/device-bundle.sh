@@ -19,7 +19,8 @@ if [[ ! -f "$core" || ! -f "$bench" || ! -d java/target/lib ]]; then
   native-build/build.sh
   MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" mvn -B -q -pl java,benchmarks -am package -DskipTests
 fi
-if ! unzip -l "$core" | grep -q 'dev/atmsae/engine/cuda/atmsae.fatbin'; then
+listing="$(unzip -l "$core")"   # not piped into grep -q: with pipefail, unzip's SIGPIPE would fail the test
+if [[ "$listing" != *dev/atmsae/engine/cuda/atmsae.fatbin* ]]; then
   echo "device-bundle: $core has no fatbin (was nvcc missing at build time?); run native-build/build.sh and rebuild" >&2
   exit 1
 fi
@@ -28,19 +29,21 @@ out="device-bundle/atmsae-gpu"
 rm -rf "$out" "device-bundle/atmsae-gpu.tgz"
 mkdir -p "$out/lib" "$out/peers"
 
-# 1. Java runtime: the modules the GPU runners use (FFM is in java.base). No java.desktop: nothing on the GPU path
-#    draws, and it would add ~10 MB.
-"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,jdk.management,jdk.unsupported,jdk.incubator.vector \
+# 1. Java runtime: the modules the GPU runners use (FFM is in java.base; java.sql because Jackson links it).
+#    No java.desktop: nothing on the GPU path draws, and it would add ~10 MB.
+"$JAVA_HOME/bin/jlink" --add-modules java.base,java.logging,java.management,java.sql,jdk.management,jdk.unsupported,jdk.incubator.vector \
   --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$out/jre"
 
 # 2. Jars: core + benchmarks + runtime deps, without jcuda-natives (26 MB unpacked, mostly NVRTC/PTX compilers that
-#    cannot read CUDA 13 PTX anyway) and without ONNX Runtime / tokenizers (harvest only).
+#    cannot read CUDA 13 PTX anyway), without ONNX Runtime / tokenizers (harvest only) and without the plotting
+#    stack (XChart, PDFBox: they need java.desktop, which the runtime leaves out).
 cp "$core" "$bench" "$out/lib/"
 for jar in java/target/lib/*.jar benchmarks/target/lib/*.jar; do
   [[ -f "$jar" ]] || continue
   name="$(basename "$jar")"
   case "$name" in
     jcuda-natives-*|onnxruntime-*|tokenizers-*|langchain4j-*|atmsae-*.jar|atmsae.jar) continue ;;
+    xchart-*|pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*|animated-gif-lib-*|commons-logging-*) continue ;;
   esac
   cp -n "$jar" "$out/lib/"
 done
