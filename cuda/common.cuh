@@ -59,6 +59,15 @@ __device__ __forceinline__ int block_exclusive_scan(int v, int* smem, int* total
     return before + x - v;
 }
 
+// hist[bin] += 1 for every lane with want set, with one shared-memory atomic per distinct bin in the warp:
+// radix-select histograms of real activations pile into a few exponent bins, where plain atomics would serialise
+// 32-way. Must be called by all 32 lanes together (callers loop on a warp-uniform base index); 1-D blocks only.
+__device__ __forceinline__ void hist_add_warp(unsigned int* hist, unsigned int bin, bool want) {
+    unsigned int key = want ? bin : 0xffffffffu;
+    unsigned int peers = __match_any_sync(FULL_MASK, key);
+    if (want && (int)(threadIdx.x & 31) == __ffs(peers) - 1) atomicAdd(&hist[bin], (unsigned int)__popc(peers));
+}
+
 // Order-preserving map float -> uint32 (larger float, larger key). -0 is folded into +0 first so that the two zeros
 // tie (and ties break by index) exactly as float comparison does on the CPU.
 __device__ __forceinline__ uint32_t float_key(float f) {

@@ -71,7 +71,7 @@ extern "C" __global__ void topk_rows(const float* h, int n, int k, const int* al
     __shared__ int scan_smem[32];
     __shared__ uint32_t s_prefix;
     __shared__ int s_remaining;
-    extern __shared__ unsigned char dyn[];
+    extern __shared__ __align__(16) unsigned char dyn[];
     uint32_t* sel_key = (uint32_t*)dyn;
     int* sel_idx = (int*)(sel_key + k);
 
@@ -83,9 +83,11 @@ extern "C" __global__ void topk_rows(const float* h, int n, int k, const int* al
     for (int shift = 24; shift >= 0; shift -= 8) {
         for (int i = tid; i < 256; i += blockDim.x) hist[i] = 0;
         __syncthreads();
-        for (int i = tid; i < n; i += blockDim.x) {
-            uint32_t key = topk_key(row, allow, i);
-            if ((key & mask) == prefix) atomicAdd(&hist[(key >> shift) & 255u], 1u);
+        // The loop runs on a warp-uniform base so all 32 lanes reach hist_add_warp together.
+        for (int base = tid & ~31; base < n; base += blockDim.x) {
+            int i = base + (tid & 31);
+            uint32_t key = i < n ? topk_key(row, allow, i) : 0u;
+            hist_add_warp(hist, (key >> shift) & 255u, i < n && (key & mask) == prefix);
         }
         __syncthreads();
         // Thread t looks at bin 255 - t; "above" counts the candidates in higher bins.
@@ -166,10 +168,13 @@ extern "C" __global__ void batchtopk_histogram(const float* h, long long total, 
     const uint32_t prefix = (uint32_t)state[0];
     for (int i = threadIdx.x; i < bins; i += blockDim.x) local[i] = 0;
     __syncthreads();
-    for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x) {
-        float v = h[i];
+    // Warp-uniform base index so all 32 lanes reach hist_add_warp together (blockDim is a multiple of 32).
+    const long long stride = (long long)gridDim.x * blockDim.x;
+    for (long long base = blockIdx.x * (long long)blockDim.x + (threadIdx.x & ~31); base < total; base += stride) {
+        long long i = base + (threadIdx.x & 31);
+        float v = i < total ? h[i] : 0.0f;
         uint32_t u = __float_as_uint(v);
-        if (v > 0.0f && (u & mask) == prefix) atomicAdd(&local[(u >> shift) & (uint32_t)(bins - 1)], 1u);
+        hist_add_warp(local, (u >> shift) & (uint32_t)(bins - 1), v > 0.0f && (u & mask) == prefix);
     }
     __syncthreads();
     for (int i = threadIdx.x; i < bins; i += blockDim.x)

@@ -30,4 +30,9 @@ echo "native-build: compiling ${#sources[@]} kernel files with $("$NVCC" --versi
   -gencode arch=compute_90,code=compute_90 \
   -rdc=false -o "$fatbin.tmp" "$root/cuda/atmsae_kernels.cu"
 mv "$fatbin.tmp" "$fatbin"
+# ATMSAE_PTXAS_VERBOSE=1: print registers / spills / shared memory per kernel for sm_90 (the H100/H200 target).
+if [[ -n "${ATMSAE_PTXAS_VERBOSE:-}" ]]; then
+  "$NVCC" -O3 -std=c++17 -cubin -arch=sm_90 -Xptxas -v -I "$root/cuda" -o /dev/null "$root/cuda/atmsae_kernels.cu" 2>&1 \
+    | awk "/Compiling entry/{split(\$0, q, \"'\"); name=q[2]} /Used/{sub(/.*Used/, \"Used\"); printf \"  %-26s %s\\n\", name, \$0}"
+fi
 echo "native-build: wrote $fatbin ($(stat -c %s "$fatbin") bytes)"

@@ -124,6 +124,10 @@ public final class CudaEngine implements Engine {
         }
     }
 
+    boolean isClosed() {
+        return closed;
+    }
+
     RawStream stream() {
         return stream;
     }

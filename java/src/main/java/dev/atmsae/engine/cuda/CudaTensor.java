@@ -48,6 +48,9 @@ final class CudaTensor implements Tensor {
     public void close() {
         if (!closed) {
             closed = true;
+            if (owner.isClosed()) {
+                return;   // the engine released its context, and the device memory went with it
+            }
             owner.makeCurrent();
             cuMemFree(ptr);
         }

@@ -3,8 +3,9 @@ package dev.atmsae.engine.cuda;
 import java.util.List;
 
 /**
- * The device bundle's test runner (the GPU host has no Maven): probes CUDA, runs {@link CudaParity} in FP32 and a
- * TF32/BF16 product check, prints one line per check and exits 0 only when every check passed.
+ * The device bundle's test runner (the GPU host has no Maven): probes CUDA, runs {@link CudaParity} in FP32, a
+ * TF32/BF16 product check and {@link StepParity} (a few training steps per architecture, CUDA vs CPU), prints one
+ * line per check and exits 0 only when every check passed.
  * Usage: {@code java -cp atmsae.jar:lib/* dev.atmsae.engine.cuda.GpuSelfTest}
  */
 public final class GpuSelfTest {
@@ -30,6 +31,19 @@ public final class GpuSelfTest {
                     outcomes = append(outcomes, new CudaParity.Outcome("gemm " + p + " (tol " + tol + ")", true, "ok"));
                 } catch (RuntimeException e) {
                     outcomes = append(outcomes, new CudaParity.Outcome("gemm " + p, false, e.getMessage()));
+                }
+            }
+            engine.setPrecision(Precision.FP32);
+            try (dev.atmsae.engine.Engine cpu = dev.atmsae.engine.Engines.cpu()) {
+                for (dev.atmsae.arch.ArchKind arch : dev.atmsae.arch.ArchKind.values()) {
+                    String bad;
+                    try {
+                        bad = StepParity.compare(cpu, engine, arch);
+                    } catch (RuntimeException e) {
+                        bad = String.valueOf(e);
+                    }
+                    outcomes = append(outcomes, new CudaParity.Outcome("train step vs CPU: " + arch.id(), bad.isEmpty(),
+                            bad));
                 }
             }
             for (CudaParity.Outcome o : outcomes) {
