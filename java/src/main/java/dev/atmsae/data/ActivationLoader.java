@@ -113,6 +113,7 @@ public final class ActivationLoader implements BatchStream {
 
     private final Arena slotArena = Arena.ofShared();
     private final MemorySegment[] slots;
+    private final MemorySegment slotRegion;
     private final OneToOneRingBuffer free;
     private final OneToOneRingBuffer filled;
     private final Thread reader;
@@ -155,9 +156,9 @@ public final class ActivationLoader implements BatchStream {
         this.order = new BatchOrder(logicalRows, options.batchSize(), options.shuffleBatches(), options.shuffle(),
                 options.seed());
         this.slots = new MemorySegment[options.slots()];
-        MemorySegment all = slotArena.allocate(batchBytes * options.slots(), 4096);
+        this.slotRegion = slotArena.allocate(batchBytes * options.slots(), 4096);
         for (int i = 0; i < slots.length; i++) {
-            slots[i] = all.asSlice(i * batchBytes, batchBytes);
+            slots[i] = slotRegion.asSlice(i * batchBytes, batchBytes);
         }
         int ringBytes = 4096 + RingBufferDescriptor.TRAILER_LENGTH;
         this.free = new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(ringBytes)));
@@ -209,6 +210,15 @@ public final class ActivationLoader implements BatchStream {
 
     public ShardSet shards() {
         return shards;
+    }
+
+    /**
+     * The page-aligned off-heap region holding every batch slot (each batch {@link #next()} returns lies inside it).
+     * A GPU engine may pin it once (cudaHostRegister) so host→device copies of batches run at full speed; unpin
+     * before {@link #close()}, which frees it.
+     */
+    public MemorySegment slotRegion() {
+        return slotRegion;
     }
 
     @Override
