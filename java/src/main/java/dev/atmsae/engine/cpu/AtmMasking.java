@@ -27,7 +27,7 @@ import static dev.atmsae.engine.cpu.Vec.set;
  * slower than scalar code without it). The last partial chunk of a row uses the scalar Philox. Both paths produce
  * exactly {@link Philox#maskUniform}'s bits.
  */
-final class AtmMasking {
+final class AtmMasking implements AtmMask {
     private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
     private static final int LANES = IS.length();
     private static final int CHUNK = 4 * LANES;
@@ -61,7 +61,8 @@ final class AtmMasking {
         this.scratch = scratch;
     }
 
-    void mask(MemorySegment f, MemorySegment p, long seed, long step, long rowOffset, MemorySegment fMasked,
+    @Override
+    public void mask(MemorySegment f, MemorySegment p, long seed, long step, long rowOffset, MemorySegment fMasked,
               int rows, int n) {
         int k0 = (int) seed;
         int k1 = (int) (seed >>> 32);
