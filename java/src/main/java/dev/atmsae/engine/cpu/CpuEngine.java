@@ -29,7 +29,7 @@ public final class CpuEngine implements Engine {
     private final TopKSelection topK;
     private final BatchTopKSelection batchTopK;
     private final SparseKernels sparse;
-    private final AtmMask atmMasking;
+    private final AtmMasking atmMasking;
     private float[] theta = new float[0];
     private boolean closed;
 
@@ -62,7 +62,7 @@ public final class CpuEngine implements Engine {
         this.topK = new TopKSelection(pool, scratch);
         this.batchTopK = new BatchTopKSelection(pool, scratch);
         this.sparse = new SparseKernels(pool);
-        this.atmMasking = AtmMask.create(pool, scratch);
+        this.atmMasking = new AtmMasking(pool, scratch);
     }
 
     /** Whether dense products use OpenBLAS (false: the pure-Java fallback). */
