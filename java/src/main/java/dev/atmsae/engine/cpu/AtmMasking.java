@@ -32,6 +32,11 @@ final class AtmMasking {
     private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
     private static final int LANES = IS.length();
     private static final int CHUNK = 4 * LANES;
+    /**
+     * Chunks with at most this many maskable entries use the scalar Philox: one vector pass over a chunk's LANES
+     * blocks costs about as much as this many scalar blocks.
+     */
+    private static final int SCALAR_MAX = 12;
     private static final int M0 = 0xD2511F53;
     private static final int M1 = 0xCD9E8D57;
     private static final int W0 = 0x9E3779B9;
@@ -76,41 +81,50 @@ final class AtmMasking {
                 int token = (int) (rowOffset + b);
                 long base = (long) b * n;
                 for (int i0 = 0; i0 < vectorEnd; i0 += CHUNK) {
-                    if (!anyMaskable(f, p, base, i0)) {
+                    int maskable = countMaskable(f, p, base, i0);
+                    if (maskable == 0) {
                         Vec.copy(f, base + i0, fMasked, base + i0, CHUNK);
-                        continue;
+                    } else if (maskable <= SCALAR_MAX) {
+                        // Sparse codes: a few scalar blocks are far cheaper than all of the chunk's blocks at once.
+                        maskScalar(f, p, fMasked, base, i0, i0 + CHUNK, k0, k1, token, stepLo, stepHi, blockWords);
+                    } else {
+                        maskChunk(f, p, fMasked, base, i0, k0, k1, token, stepLo, stepHi);
                     }
-                    maskChunk(f, p, fMasked, base, i0, k0, k1, token, stepLo, stepHi);
                 }
-                int group = -1;
-                for (int i = vectorEnd; i < n; i++) {
-                    float fv = get(f, base + i);
-                    float pv = get(p, i);
-                    if (fv != 0f && pv > 0f) {
-                        if (i >>> 2 != group) {
-                            group = i >>> 2;
-                            Philox.block(k0, k1, group, token, stepLo, stepHi, blockWords);
-                        }
-                        if (Philox.toUnitFloat(blockWords[i & 3]) < pv) {
-                            fv = 0f;
-                        }
-                    }
-                    set(fMasked, base + i, fv);
-                }
+                maskScalar(f, p, fMasked, base, vectorEnd, n, k0, k1, token, stepLo, stepHi, blockWords);
             }
         });
     }
 
-    /** Whether some latent of the chunk has a nonzero code and p &gt; 0 (otherwise masking cannot change it). */
-    private static boolean anyMaskable(MemorySegment f, MemorySegment p, long base, int i0) {
+    /** How many latents of the chunk have a nonzero code and p &gt; 0 (only those can change). */
+    private static int countMaskable(MemorySegment f, MemorySegment p, long base, int i0) {
+        int count = 0;
         for (int j = 0; j < CHUNK; j += L) {
             VectorMask<Float> nonzero = load(f, base + i0 + j).compare(VectorOperators.NE, 0f);
             VectorMask<Float> positiveP = load(p, i0 + j).compare(VectorOperators.GT, 0f);
-            if (nonzero.and(positiveP).anyTrue()) {
-                return true;
-            }
+            count += nonzero.and(positiveP).trueCount();
         }
-        return false;
+        return count;
+    }
+
+    /** Latents [from, to) of one row with the scalar Philox, one block per group of four that needs one. */
+    private static void maskScalar(MemorySegment f, MemorySegment p, MemorySegment fMasked, long base, int from,
+                                   int to, int k0, int k1, int token, int stepLo, int stepHi, int[] blockWords) {
+        int group = -1;
+        for (int i = from; i < to; i++) {
+            float fv = get(f, base + i);
+            float pv = get(p, i);
+            if (fv != 0f && pv > 0f) {
+                if (i >>> 2 != group) {
+                    group = i >>> 2;
+                    Philox.block(k0, k1, group, token, stepLo, stepHi, blockWords);
+                }
+                if (Philox.toUnitFloat(blockWords[i & 3]) < pv) {
+                    fv = 0f;
+                }
+            }
+            set(fMasked, base + i, fv);
+        }
     }
 
     /**
