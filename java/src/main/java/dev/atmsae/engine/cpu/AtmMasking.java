@@ -21,12 +21,15 @@ import static dev.atmsae.engine.cpu.Vec.set;
  * (counter word = latent &amp; 3).
  *
  * <p>Rows are cut into chunks of {@link #CHUNK} latents (= one Philox block per int lane). A chunk where no entry
- * can change (all codes zero, or all p ≤ 0) is copied; otherwise its blocks are computed together in the lanes of an
- * {@link IntVector}. The 32×32→64-bit products Philox needs are built from four 16×16-bit products, which every
- * x86 vector unit has. (A LongVector variant with 64-bit lane products was 3x faster on AVX-512 but ~10x slower
- * than scalar code on AVX2, and under JDK 25.0.3's C2 it produced wrong masks once compiled at the full benchmark
- * shape, so it was dropped: the mask must match {@link Philox#maskUniform} bit for bit.) The last partial chunk of a row uses the scalar Philox. Both paths produce
- * exactly {@link Philox#maskUniform}'s bits.
+ * can change (all codes zero, or all p ≤ 0) is copied; a chunk with at most {@link #SCALAR_MAX} such entries (sparse
+ * codes) uses the scalar Philox for just the blocks it needs; otherwise its blocks are computed together in the lanes
+ * of an {@link IntVector}. The 32×32→64-bit products Philox needs are built from four 16×16-bit products, which
+ * every x86 vector unit has. The last partial chunk of a row uses the scalar Philox. All paths produce exactly
+ * {@link Philox#maskUniform}'s bits.
+ *
+ * <p>A LongVector variant (64-bit lane products, long→float lanes) was dropped: 3x faster on AVX-512 but ~10x slower
+ * than scalar code on AVX2, and on JDK 25.0.3 it produced wrong masks after JIT compilation at the full benchmark
+ * shape (cause not isolated). {@code AtmMaskingTest} therefore also checks the mask after repeated large calls.
  */
 final class AtmMasking {
     private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
