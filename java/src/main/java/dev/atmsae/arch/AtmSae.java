@@ -41,6 +41,8 @@ final class AtmSae extends SaeBase {
     private final Tensor pTensor;
     private final Tensor l1Grad;
     private final Tensor perLatent;
+    /** Host buffers for the O(n) per-step traffic (allocation-free steps). */
+    private final float[] hostA, hostQ, hostR, hostP, hostSum;
 
     AtmSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
@@ -57,6 +59,11 @@ final class AtmSae extends SaeBase {
         pTensor = own(engine.allocF32(1, n));
         l1Grad = own(engine.allocF32(1, n));
         perLatent = own(engine.allocF32(1, n));
+        hostA = new float[n];
+        hostQ = new float[n];
+        hostR = new float[n];
+        hostP = new float[n];
+        hostSum = new float[n];
     }
 
     @Override
@@ -83,7 +90,10 @@ final class AtmSae extends SaeBase {
             engine.gemm(false, true, -1f, err, wDec.value(), 0f, eDotD);
             engine.rowSumSquares(wDec.value(), dNormSq);
             engine.atmStats(f, eDotD, dNormSq, statA, statQ, statR);
-            stats.update(download(statA), download(statQ), download(statR), rate);
+            engine.download(statA, hostA);
+            engine.download(statQ, hostQ);
+            engine.download(statR, hostR);
+            stats.update(hostA, hostQ, hostR, rate);
         } else {
             stats.recompute(rate);
         }
@@ -94,11 +104,10 @@ final class AtmSae extends SaeBase {
         Tensor gF = eDotD; // E is consumed by the statistics above; the buffer now receives ∂L/∂f̃
         if (maskable > 0) {
             double[] p = stats.p();
-            float[] pf = new float[n];
             for (int i = 0; i < n; i++) {
-                pf[i] = (float) p[i];
+                hostP[i] = (float) p[i];
             }
-            engine.upload(pTensor, pf);
+            engine.upload(pTensor, hostP);
             engine.atmMask(f, pTensor, cfg.seed(), step, 0L, fMasked);
             denseResidual(fMasked, errMasked);
             engine.gemm(false, true, 2f / batch, errMasked, wDec.value(), 0f, gF);
@@ -116,7 +125,7 @@ final class AtmSae extends SaeBase {
         double mse = engine.sumSquares(residual) / batch;
         double l0Masked = maskable > 0 ? (double) engine.countPositive(code) / batch : l0;
         engine.colSum(code, 1f, perLatent, false);
-        double l1 = hostSum(perLatent) / batch;
+        double l1 = hostSum(perLatent, hostSum) / batch;
         engine.fill(l1Grad, (float) (coeff / batch));
 
         denseDecoderGrad(code, residual);
