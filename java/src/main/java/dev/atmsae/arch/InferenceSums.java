@@ -11,7 +11,7 @@ package dev.atmsae.arch;
  * @param sumSqXhat Σ_b ‖x̂_b‖²
  * @param cosSum   Σ_b cos(x_b, x̂_b) (rows where either norm is 0 count as 0); computed from row sums of squares by
  *                 ⟨x, x̂⟩ = (‖x‖² + ‖x̂‖² − ‖x − x̂‖²)/2, so each row carries an absolute error of about
- *                 1e-7·√(‖x‖/‖x̂‖ + ‖x̂‖/‖x‖)² — negligible unless x̂ is tiny next to x
+ *                 1e-7·(‖x‖/‖x̂‖ + ‖x̂‖/‖x‖) — negligible unless x̂ is tiny next to x
  * @param l0Count  number of active (&gt; 0) codes in the batch
  * @param l1Sum    Σ_b Σ_i f_{b,i}
  * @param fires    per-latent count of tokens where the latent was active [dSae]
