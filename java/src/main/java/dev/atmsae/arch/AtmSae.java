@@ -19,7 +19,9 @@ import java.util.Map;
  *   <li>Loss MSE(err̃) + λ·(1/B)·Σ f̃; backward through f̃ (masked entries get no gradient).</li>
  * </ol>
  * Dense products per step (each B×n×d): encode, decode, E, ∂W_dec, ∂W_enc = 5 while nothing can be masked
- * (before mask_start or p ≡ 0); 7 once masking is on (second decode and ∂f̃).
+ * (before mask_start or p ≡ 0); 7 once masking is on (second decode and ∂f̃); with {@code atm_stats_every} &gt; 1 the
+ * steps between statistics skip E while masking (6) and compute ∂f directly otherwise (5).
+ * Host traffic per step: a, q, ρ down and p up (O(n) floats), plus the few scalars of {@link StepMetrics}.
  *
  * <p>Export: {@code atm_eval_mask = none} → SAELens {@code standard} (the plain ReLU SAE). {@code gate} → SAELens
  * {@code jumprelu} with threshold 0 (≡ ReLU) for kept latents and Float.MAX_VALUE for latents whose final
@@ -39,6 +41,8 @@ final class AtmSae extends SaeBase {
     private final Tensor pTensor;
     private final Tensor l1Grad;
     private final Tensor perLatent;
+    /** Host buffers for the O(n) per-step traffic (allocation-free steps). */
+    private final float[] hostA, hostQ, hostR, hostP, hostSum;
 
     AtmSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
@@ -55,6 +59,11 @@ final class AtmSae extends SaeBase {
         pTensor = own(engine.allocF32(1, n));
         l1Grad = own(engine.allocF32(1, n));
         perLatent = own(engine.allocF32(1, n));
+        hostA = new float[n];
+        hostQ = new float[n];
+        hostR = new float[n];
+        hostP = new float[n];
+        hostSum = new float[n];
     }
 
     @Override
@@ -74,13 +83,17 @@ final class AtmSae extends SaeBase {
         engine.countFires(f, fires);
         double l0 = (double) engine.countPositive(f) / batch;
         denseResidual(f, err);
-        engine.gemm(false, true, -1f, err, wDec.value(), 0f, eDotD);
 
         double rate = schedules.maskRate(step);
-        if ((step - 1) % cfg.atmStatsEvery() == 0) {
+        boolean statsStep = (step - 1) % cfg.atmStatsEvery() == 0;
+        if (statsStep) {
+            engine.gemm(false, true, -1f, err, wDec.value(), 0f, eDotD);
             engine.rowSumSquares(wDec.value(), dNormSq);
             engine.atmStats(f, eDotD, dNormSq, statA, statQ, statR);
-            stats.update(download(statA), download(statQ), download(statR), rate);
+            engine.download(statA, hostA);
+            engine.download(statQ, hostQ);
+            engine.download(statR, hostR);
+            stats.update(hostA, hostQ, hostR, rate);
         } else {
             stats.recompute(rate);
         }
@@ -88,28 +101,31 @@ final class AtmSae extends SaeBase {
 
         Tensor code;
         Tensor residual;
-        Tensor gF = eDotD;
+        Tensor gF = eDotD; // E is consumed by the statistics above; the buffer now receives ∂L/∂f̃
         if (maskable > 0) {
             double[] p = stats.p();
-            float[] pf = new float[n];
             for (int i = 0; i < n; i++) {
-                pf[i] = (float) p[i];
+                hostP[i] = (float) p[i];
             }
-            engine.upload(pTensor, pf);
+            engine.upload(pTensor, hostP);
             engine.atmMask(f, pTensor, cfg.seed(), step, 0L, fMasked);
             denseResidual(fMasked, errMasked);
             engine.gemm(false, true, 2f / batch, errMasked, wDec.value(), 0f, gF);
             code = fMasked;
             residual = errMasked;
         } else {
-            engine.scale(gF, -2f / batch);
+            if (statsStep) {
+                engine.scale(gF, -2f / batch);
+            } else {
+                engine.gemm(false, true, 2f / batch, err, wDec.value(), 0f, gF);
+            }
             code = f;
             residual = err;
         }
         double mse = engine.sumSquares(residual) / batch;
         double l0Masked = maskable > 0 ? (double) engine.countPositive(code) / batch : l0;
         engine.colSum(code, 1f, perLatent, false);
-        double l1 = hostSum(perLatent) / batch;
+        double l1 = hostSum(perLatent, hostSum) / batch;
         engine.fill(l1Grad, (float) (coeff / batch));
 
         denseDecoderGrad(code, residual);

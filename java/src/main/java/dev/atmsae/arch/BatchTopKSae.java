@@ -18,6 +18,7 @@ import java.util.Map;
 final class BatchTopKSae extends SparseCodeSae {
     private final Tensor logTheta;
     private final Tensor dense;
+    private final float[] hostLogTheta;
     private double theta;
     private boolean thetaStarted;
 
@@ -25,6 +26,7 @@ final class BatchTopKSae extends SparseCodeSae {
         super(engine, cfg, dIn, totalSteps, initSample);
         logTheta = own(engine.allocF32(1, n));
         dense = own(engine.allocF32(batch, n));
+        hostLogTheta = new float[n];
     }
 
     @Override
@@ -48,9 +50,8 @@ final class BatchTopKSae extends SparseCodeSae {
     }
 
     private void applyThreshold() {
-        float[] t = new float[n];
-        Arrays.fill(t, theta > 0 ? (float) Math.log(theta) : Float.NEGATIVE_INFINITY);
-        engine.upload(logTheta, t);
+        Arrays.fill(hostLogTheta, theta > 0 ? (float) Math.log(theta) : Float.NEGATIVE_INFINITY);
+        engine.upload(logTheta, hostLogTheta);
         engine.jumpRelu(h, logTheta, dense);
     }
 

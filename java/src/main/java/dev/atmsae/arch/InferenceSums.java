@@ -9,7 +9,9 @@ package dev.atmsae.arch;
  * @param sumX     Σ_b x_b per input dimension [dIn] (for the FVU denominator Σ‖x − x̄‖² = sumSqX − ‖sumX‖²/rows)
  * @param sumSqX   Σ_b ‖x_b‖²
  * @param sumSqXhat Σ_b ‖x̂_b‖²
- * @param cosSum   Σ_b cos(x_b, x̂_b) (rows where either norm is 0 count as 0)
+ * @param cosSum   Σ_b cos(x_b, x̂_b) (rows where either norm is 0 count as 0); computed from row sums of squares by
+ *                 ⟨x, x̂⟩ = (‖x‖² + ‖x̂‖² − ‖x − x̂‖²)/2, so each row carries an absolute error of about
+ *                 1e-7·(‖x‖/‖x̂‖ + ‖x̂‖/‖x‖) — negligible unless x̂ is tiny next to x
  * @param l0Count  number of active (&gt; 0) codes in the batch
  * @param l1Sum    Σ_b Σ_i f_{b,i}
  * @param fires    per-latent count of tokens where the latent was active [dSae]
@@ -26,6 +28,6 @@ public record InferenceSums(long rows, double sqErr, double[] sumX, double sumSq
             fi[i] += o.fires[i];
         }
         return new InferenceSums(rows + o.rows, sqErr + o.sqErr, sx, sumSqX + o.sumSqX, sumSqXhat + o.sumSqXhat,
-                cosSum + o.cosSum, l0Count + o.l0Count, l1Sum + o.l1Sum + 0.0, fi);
+                cosSum + o.cosSum, l0Count + o.l0Count, l1Sum + o.l1Sum, fi);
     }
 }

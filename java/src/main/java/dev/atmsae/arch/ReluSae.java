@@ -18,6 +18,8 @@ final class ReluSae extends SaeBase {
     private final Tensor perLatent;
     private final Tensor l1Grad;
     private final RowScaler rowScaler;
+    /** Host buffers for the O(n) per-step traffic (allocation-free steps). */
+    private final float[] normSq, fSum, gradF, gradRow;
 
     ReluSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
@@ -27,6 +29,10 @@ final class ReluSae extends SaeBase {
         perLatent = own(engine.allocF32(1, n));
         l1Grad = own(engine.allocF32(1, n));
         rowScaler = own(new RowScaler(engine, n));
+        normSq = new float[n];
+        fSum = new float[n];
+        gradF = new float[n];
+        gradRow = new float[n];
     }
 
     @Override
@@ -44,11 +50,9 @@ final class ReluSae extends SaeBase {
         double mse = engine.sumSquares(err) / batch;
 
         engine.rowSumSquares(wDec.value(), perLatent);
-        float[] normSq = download(perLatent);
+        engine.download(perLatent, normSq);
         engine.colSum(f, 1f, perLatent, false);
-        float[] fSum = download(perLatent);
-        float[] gradF = new float[n];
-        float[] gradRow = new float[n];
+        engine.download(perLatent, fSum);
         double penalty = 0;
         for (int i = 0; i < n; i++) {
             double norm = Math.sqrt(normSq[i]);

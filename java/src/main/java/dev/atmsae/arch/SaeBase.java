@@ -227,12 +227,11 @@ abstract class SaeBase implements Sae {
         return onesCol;
     }
 
-    /** Σ of a [1, n] tensor on the host, in float64. */
-    protected final double hostSum(Tensor t) {
-        float[] v = new float[(int) t.size()];
-        engine.download(t, v);
+    /** Σ of a [1, n] tensor on the host, in float64 (through {@code buffer}, which must hold t.size() floats). */
+    protected final double hostSum(Tensor t, float[] buffer) {
+        engine.download(t, buffer);
         double s = 0;
-        for (float x : v) {
+        for (float x : buffer) {
             s += x;
         }
         return s;

@@ -14,12 +14,14 @@ public final class DeadLatentTracker {
     private final long window;
     private final long[] sinceFired;
     private final int[] counts;
+    private final int[] maskBuffer;
     private int deadCount;
 
     public DeadLatentTracker(int width, long windowTokens) {
         this.window = windowTokens;
         this.sinceFired = new long[width];
         this.counts = new int[width];
+        this.maskBuffer = new int[width];
     }
 
     /** Downloads {@code fires} (I32 [1, n], this batch's counts) and advances every counter by {@code rows}. */
@@ -49,11 +51,10 @@ public final class DeadLatentTracker {
 
     /** Writes 1 for dead, 0 for alive into {@code mask} (I32 [1, n]) — the {@code allow} set of AuxK's TopK. */
     public void uploadDeadMask(Engine engine, Tensor mask) {
-        int[] m = new int[sinceFired.length];
-        for (int i = 0; i < m.length; i++) {
-            m[i] = isDead(i) ? 1 : 0;
+        for (int i = 0; i < maskBuffer.length; i++) {
+            maskBuffer[i] = isDead(i) ? 1 : 0;
         }
-        engine.upload(mask, m);
+        engine.upload(mask, maskBuffer);
     }
 
     public void putState(Map<String, Object> out) {

@@ -35,7 +35,9 @@ public record TrainConfig(
 
     public TrainConfig {
         check(width >= 1, "width", width, "must be ≥ 1");
-        check(k >= 1 && k <= width, "k", k, "must be in 1..width (" + width + ")");
+        check(k >= 1, "k", k, "must be ≥ 1");
+        check(k <= width || !(arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK), "k", k,
+                "must not exceed width (" + width + ")");
         check(l1Coeff >= 0 && Double.isFinite(l1Coeff), "l1_coeff", l1Coeff, "must be ≥ 0");
         check(l0Coeff >= 0 && Double.isFinite(l0Coeff), "l0_coeff", l0Coeff, "must be ≥ 0");
         check(targetL0 == null || (targetL0 > 0 && targetL0 <= width), "target_l0", targetL0, "must be in (0, width]");

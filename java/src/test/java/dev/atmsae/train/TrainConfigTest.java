@@ -61,6 +61,8 @@ class TrainConfigTest {
         assertThrows(UserError.class, () -> TrainConfig.fromMap(Map.of("arch", "gelu")));
         assertThrows(UserError.class, () -> TrainConfig.defaults(ArchKind.ATM).with("atm_eval_mask", "always"));
         assertTrue(!e.getMessage().contains("\n"));
+        assertThrows(UserError.class, () -> TrainConfig.defaults(ArchKind.TOPK).with("width", 16));   // k = 32 > 16
+        assertEquals(16, TrainConfig.defaults(ArchKind.RELU).with("width", 16).width());  // k unused by relu
     }
 
     @Test

@@ -2,16 +2,15 @@ package dev.atmsae.engine.cpu;
 
 import dev.atmsae.train.Philox;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.LongVector;
+import jdk.incubator.vector.IntVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
-import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorShuffle;
 import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
 import static dev.atmsae.engine.cpu.Vec.L;
-import static dev.atmsae.engine.cpu.Vec.ORDER;
 import static dev.atmsae.engine.cpu.Vec.get;
 import static dev.atmsae.engine.cpu.Vec.load;
 import static dev.atmsae.engine.cpu.Vec.set;
@@ -21,75 +20,66 @@ import static dev.atmsae.engine.cpu.Vec.set;
  * The uniform is {@link Philox#maskUniform}'s: one Philox block serves the four latents 4c .. 4c + 3 of a token
  * (counter word = latent &amp; 3).
  *
- * <p>Rows are cut into chunks of {@link #CHUNK} latents (= LL consecutive Philox blocks). A chunk where no entry can
- * change (all codes zero or all p ≤ 0) is copied; otherwise the LL blocks are computed at once in the lanes of a
- * {@link LongVector} (unsigned 32-bit words in 64-bit lanes, so the 32×32→64 products are exact), transposed to
- * latent order and compared with p branch-free. The last partial chunk of a row uses the scalar Philox. Both paths
- * produce exactly {@link Philox#maskUniform}'s bits.
+ * <p>Rows are cut into chunks of {@link #CHUNK} latents (= one Philox block per int lane). A chunk where no entry
+ * can change (all codes zero, or all p ≤ 0) is copied; otherwise its blocks are computed together in the lanes of an
+ * {@link IntVector}. The 32×32→64-bit products Philox needs are built from four 16×16-bit products, which every
+ * x86 vector unit has (a 64-bit lane multiply and long→float conversion exist only with AVX-512DQ and run ~10x
+ * slower than scalar code without it). The last partial chunk of a row uses the scalar Philox. Both paths produce
+ * exactly {@link Philox#maskUniform}'s bits.
  */
 final class AtmMasking {
-    private static final VectorSpecies<Long> LS = LongVector.SPECIES_PREFERRED;
-    private static final int LL = LS.length();
-    /** Floats with as many lanes as LS (half its bits), for the uniforms converted from long lanes. */
-    private static final VectorSpecies<Float> FS = VectorSpecies.of(float.class,
-            VectorShape.forBitSize(LS.vectorBitSize() / 2));
-    private static final int CHUNK = 4 * LL;
-    private static final long MASK32 = 0xFFFFFFFFL;
-    private static final long M0 = 0xD2511F53L;
-    private static final long M1 = 0xCD9E8D57L;
-    private static final long W0 = 0x9E3779B9L;
-    private static final long W1 = 0xBB67AE85L;
+    private static final VectorSpecies<Integer> IS = IntVector.SPECIES_PREFERRED;
+    private static final int LANES = IS.length();
+    private static final int CHUNK = 4 * LANES;
+    private static final int M0 = 0xD2511F53;
+    private static final int M1 = 0xCD9E8D57;
+    private static final int W0 = 0x9E3779B9;
+    private static final int W1 = 0xBB67AE85;
     private static final float INV_2_24 = 1.0f / (1 << 24);
-    /** indexMap for the transpose: lane l of word w goes to slot 4l + w. */
-    private static final int[] TRANSPOSE = new int[LL];
-    private static final long[] IOTA = new long[LL];
-
-    static {
-        for (int l = 0; l < LL; l++) {
-            TRANSPOSE[l] = 4 * l;
-            IOTA[l] = l;
-        }
-    }
 
     private final WorkerPool pool;
     private final WorkerScratch[] scratch;
-    private final long[][] words;
+    /** Two-vector shuffles that interleave the low (high) halves of x and y: x0, y0, x1, y1, … */
+    private static final VectorShuffle<Float> ZIP_LO;
+    private static final VectorShuffle<Float> ZIP_HI;
+
+    static {
+        int[] lo = new int[LANES];
+        int[] hi = new int[LANES];
+        for (int m = 0; m < LANES / 2; m++) {
+            lo[2 * m] = m;
+            lo[2 * m + 1] = m - LANES; // exceptional index: lane m of the second vector
+            hi[2 * m] = LANES / 2 + m;
+            hi[2 * m + 1] = LANES / 2 + m - LANES;
+        }
+        ZIP_LO = VectorShuffle.fromArray(Vec.F, lo, 0);
+        ZIP_HI = VectorShuffle.fromArray(Vec.F, hi, 0);
+    }
 
     AtmMasking(WorkerPool pool, WorkerScratch[] scratch) {
         this.pool = pool;
         this.scratch = scratch;
-        this.words = new long[scratch.length][CHUNK];
     }
 
     void mask(MemorySegment f, MemorySegment p, long seed, long step, long rowOffset, MemorySegment fMasked,
               int rows, int n) {
-        long k0 = seed & MASK32;
-        long k1 = (seed >>> 32) & MASK32;
-        long stepLo = step & MASK32;
-        long stepHi = (step >>> 32) & MASK32;
-        int vectorEnd = (CHUNK % L == 0) ? n - n % CHUNK : 0;
+        int k0 = (int) seed;
+        int k1 = (int) (seed >>> 32);
+        int stepLo = (int) step;
+        int stepHi = (int) (step >>> 32);
+        boolean vectorOk = LANES == Vec.L && CHUNK % L == 0;
+        int vectorEnd = vectorOk ? n - n % CHUNK : 0;
         pool.run(rows, Math.max(1, 2048 / Math.max(1, n)), (w, from, to) -> {
             int[] blockWords = scratch[w].philox;
-            long[] latentWords = words[w];
             for (int b = from; b < to; b++) {
-                long token = (rowOffset + b) & MASK32;
+                int token = (int) (rowOffset + b);
                 long base = (long) b * n;
                 for (int i0 = 0; i0 < vectorEnd; i0 += CHUNK) {
                     if (!anyMaskable(f, p, base, i0)) {
                         Vec.copy(f, base + i0, fMasked, base + i0, CHUNK);
                         continue;
                     }
-                    philoxWords(k0, k1, i0 >>> 2, token, stepLo, stepHi, latentWords);
-                    for (int q = 0; q < CHUNK; q += LL) {
-                        FloatVector u = ((FloatVector) LongVector.fromArray(LS, latentWords, q)
-                                .lanewise(VectorOperators.LSHR, 8)
-                                .convertShape(VectorOperators.L2F, FS, 0)).mul(INV_2_24);
-                        long at = base + i0 + q;
-                        FloatVector fv = FloatVector.fromMemorySegment(FS, f, at << 2, ORDER);
-                        VectorMask<Float> masked = u.compare(VectorOperators.LT,
-                                FloatVector.fromMemorySegment(FS, p, (long) (i0 + q) << 2, ORDER));
-                        fv.blend(0f, masked).intoMemorySegment(fMasked, at << 2, ORDER);
-                    }
+                    maskChunk(f, p, fMasked, base, i0, k0, k1, token, stepLo, stepHi);
                 }
                 int group = -1;
                 for (int i = vectorEnd; i < n; i++) {
@@ -98,8 +88,7 @@ final class AtmMasking {
                     if (fv != 0f && pv > 0f) {
                         if (i >>> 2 != group) {
                             group = i >>> 2;
-                            Philox.block((int) k0, (int) k1, group, (int) token, (int) stepLo, (int) stepHi,
-                                    blockWords);
+                            Philox.block(k0, k1, group, token, stepLo, stepHi, blockWords);
                         }
                         if (Philox.toUnitFloat(blockWords[i & 3]) < pv) {
                             fv = 0f;
@@ -124,31 +113,69 @@ final class AtmMasking {
     }
 
     /**
-     * Philox-4x32-10 for the LL counters (group0 + l, token, stepLo, stepHi) with key (k0, k1), written in latent
-     * order: out[4l + w] = word w of block l (unsigned, in a long).
+     * Philox-4x32-10 for the LANES counters (group0 + l, token, stepLo, stepHi) with key (k0, k1) where
+     * group0 = i0 / 4, then the mask for the chunk's CHUNK latents: the four word vectors (word w of block l is latent
+     * 4l + w) are interleaved into latent order by two rounds of zips and compared with p.
      */
-    private static void philoxWords(long k0, long k1, int group0, long token, long stepLo, long stepHi, long[] out) {
-        LongVector c0 = LongVector.fromArray(LS, IOTA, 0).add(group0);
-        LongVector c1 = LongVector.broadcast(LS, token);
-        LongVector c2 = LongVector.broadcast(LS, stepLo);
-        LongVector c3 = LongVector.broadcast(LS, stepHi);
+    private static void maskChunk(MemorySegment f, MemorySegment p, MemorySegment fMasked, long base, int i0, int k0,
+                                  int k1, int token, int stepLo, int stepHi) {
+        IntVector c0 = IntVector.zero(IS).addIndex(1).add(i0 >>> 2);
+        IntVector c1 = IntVector.broadcast(IS, token);
+        IntVector c2 = IntVector.broadcast(IS, stepLo);
+        IntVector c3 = IntVector.broadcast(IS, stepHi);
         for (int round = 0; round < 10; round++) {
-            LongVector p0 = c0.mul(M0);
-            LongVector p1 = c2.mul(M1);
-            LongVector next0 = p1.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c1).lanewise(
-                    VectorOperators.XOR, k0);
-            LongVector next2 = p0.lanewise(VectorOperators.LSHR, 32).lanewise(VectorOperators.XOR, c3).lanewise(
-                    VectorOperators.XOR, k1);
-            c1 = p1.and(MASK32);
-            c3 = p0.and(MASK32);
-            c0 = next0;
-            c2 = next2;
-            k0 = (k0 + W0) & MASK32;
-            k1 = (k1 + W1) & MASK32;
+            IntVector hi0 = mulHi(c0, M0);
+            IntVector lo0 = c0.mul(M0);
+            IntVector hi1 = mulHi(c2, M1);
+            IntVector lo1 = c2.mul(M1);
+            c0 = hi1.lanewise(VectorOperators.XOR, c1).lanewise(VectorOperators.XOR, k0);
+            c1 = lo1;
+            c2 = hi0.lanewise(VectorOperators.XOR, c3).lanewise(VectorOperators.XOR, k1);
+            c3 = lo0;
+            k0 += W0;
+            k1 += W1;
         }
-        c0.intoArray(out, 0, TRANSPOSE, 0);
-        c1.intoArray(out, 1, TRANSPOSE, 0);
-        c2.intoArray(out, 2, TRANSPOSE, 0);
-        c3.intoArray(out, 3, TRANSPOSE, 0);
+        FloatVector u0 = toUniform(c0);
+        FloatVector u1 = toUniform(c1);
+        FloatVector u2 = toUniform(c2);
+        FloatVector u3 = toUniform(c3);
+        FloatVector even02Lo = u0.rearrange(ZIP_LO, u2); // u0[0], u2[0], u0[1], u2[1], …
+        FloatVector even02Hi = u0.rearrange(ZIP_HI, u2);
+        FloatVector odd13Lo = u1.rearrange(ZIP_LO, u3);
+        FloatVector odd13Hi = u1.rearrange(ZIP_HI, u3);
+        maskVector(f, p, fMasked, base, i0, even02Lo.rearrange(ZIP_LO, odd13Lo));
+        maskVector(f, p, fMasked, base, i0 + LANES, even02Lo.rearrange(ZIP_HI, odd13Lo));
+        maskVector(f, p, fMasked, base, i0 + 2 * LANES, even02Hi.rearrange(ZIP_LO, odd13Hi));
+        maskVector(f, p, fMasked, base, i0 + 3 * LANES, even02Hi.rearrange(ZIP_HI, odd13Hi));
+    }
+
+    /** fMasked[i .. i + L) = u &lt; p ? 0 : f. */
+    private static void maskVector(MemorySegment f, MemorySegment p, MemorySegment fMasked, long base, int i,
+                                   FloatVector u) {
+        VectorMask<Float> masked = u.compare(VectorOperators.LT, load(p, i));
+        Vec.store(load(f, base + i).blend(0f, masked), fMasked, base + i);
+    }
+
+    /** (w &gt;&gt;&gt; 8)·2⁻²⁴, exactly {@link Philox#toUnitFloat}: a 24-bit integer converts to float exactly. */
+    private static FloatVector toUniform(IntVector word) {
+        return ((FloatVector) word.lanewise(VectorOperators.LSHR, 8).convert(VectorOperators.I2F, 0)).mul(INV_2_24);
+    }
+
+    /**
+     * The high 32 bits of the unsigned 64-bit product a·m, from 16-bit halves: every partial product is below 2³²
+     * (exact in an int lane read as unsigned) and the middle column's carries are added explicitly.
+     */
+    private static IntVector mulHi(IntVector a, int m) {
+        int mLo = m & 0xFFFF;
+        int mHi = m >>> 16;
+        IntVector aLo = a.and(0xFFFF);
+        IntVector aHi = a.lanewise(VectorOperators.LSHR, 16);
+        IntVector ll = aLo.mul(mLo);
+        IntVector lh = aLo.mul(mHi);
+        IntVector hl = aHi.mul(mLo);
+        IntVector hh = aHi.mul(mHi);
+        IntVector mid = ll.lanewise(VectorOperators.LSHR, 16).add(lh.and(0xFFFF)).add(hl.and(0xFFFF));
+        return hh.add(lh.lanewise(VectorOperators.LSHR, 16)).add(hl.lanewise(VectorOperators.LSHR, 16))
+                .add(mid.lanewise(VectorOperators.LSHR, 16));
     }
 }
