@@ -23,8 +23,9 @@ import static dev.atmsae.engine.cpu.Vec.set;
  * <p>Rows are cut into chunks of {@link #CHUNK} latents (= one Philox block per int lane). A chunk where no entry
  * can change (all codes zero, or all p ≤ 0) is copied; otherwise its blocks are computed together in the lanes of an
  * {@link IntVector}. The 32×32→64-bit products Philox needs are built from four 16×16-bit products, which every
- * x86 vector unit has (a 64-bit lane multiply and long→float conversion exist only with AVX-512DQ and run ~10x
- * slower than scalar code without it). The last partial chunk of a row uses the scalar Philox. Both paths produce
+ * x86 vector unit has. (A LongVector variant with 64-bit lane products was 3x faster on AVX-512 but ~10x slower
+ * than scalar code on AVX2, and under JDK 25.0.3's C2 it produced wrong masks once compiled at the full benchmark
+ * shape, so it was dropped: the mask must match {@link Philox#maskUniform} bit for bit.) The last partial chunk of a row uses the scalar Philox. Both paths produce
  * exactly {@link Philox#maskUniform}'s bits.
  */
 final class AtmMasking {

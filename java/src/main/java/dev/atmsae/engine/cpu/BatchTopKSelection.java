@@ -123,14 +123,15 @@ final class BatchTopKSelection {
                 int tiesLeft = eq[b];
                 int i = 0;
                 for (; i + L <= n; i += L) {
-                    if (load(h, base + i).compare(VectorOperators.GE, threshold).anyTrue()) {
-                        for (int j = i; j < i + L; j++) {
-                            float v = get(h, base + j);
-                            if (v > threshold || (v == threshold && tiesLeft-- > 0)) {
-                                seti(idx, out, j);
-                                set(val, out, v);
-                                out++;
-                            }
+                    long lanes = load(h, base + i).compare(VectorOperators.GE, threshold).toLong();
+                    while (lanes != 0) { // ascending lanes keep the row's latents ascending
+                        int j = i + Long.numberOfTrailingZeros(lanes);
+                        lanes &= lanes - 1;
+                        float v = get(h, base + j);
+                        if (v > threshold || tiesLeft-- > 0) {
+                            seti(idx, out, j);
+                            set(val, out, v);
+                            out++;
                         }
                     }
                 }
@@ -201,13 +202,11 @@ final class BatchTopKSelection {
                 long base = (long) b * n;
                 int i = 0;
                 for (; i + L <= n; i += L) {
-                    if (load(h, base + i).compare(VectorOperators.GE, floor).anyTrue()) {
-                        for (int j = i; j < i + L; j++) {
-                            int bits = Float.floatToRawIntBits(get(h, base + j));
-                            if (bits >= floorBits) {
-                                hist[bits >>> 16]++;
-                            }
-                        }
+                    long lanes = load(h, base + i).compare(VectorOperators.GE, floor).toLong();
+                    while (lanes != 0) {
+                        int j = i + Long.numberOfTrailingZeros(lanes);
+                        lanes &= lanes - 1;
+                        hist[Float.floatToRawIntBits(get(h, base + j)) >>> 16]++;
                     }
                 }
                 for (; i < n; i++) {
@@ -240,10 +239,11 @@ final class BatchTopKSelection {
                     FloatVector v = load(h, base + i);
                     VectorMask<Float> inBucket = v.compare(VectorOperators.GE, lo)
                             .and(v.compare(VectorOperators.LT, hi));
-                    if (inBucket.anyTrue()) {
-                        for (int j = i; j < i + L; j++) {
-                            countLow(hist, get(h, base + j), high);
-                        }
+                    long lanes = inBucket.toLong();
+                    while (lanes != 0) {
+                        int j = i + Long.numberOfTrailingZeros(lanes);
+                        lanes &= lanes - 1;
+                        countLow(hist, get(h, base + j), high);
                     }
                 }
                 for (; i < n; i++) {

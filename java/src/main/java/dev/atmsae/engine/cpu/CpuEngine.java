@@ -376,6 +376,7 @@ public final class CpuEngine implements Engine {
     @Override
     public void sparseReluMask(SparseCodes codes, Tensor gVal) {
         CpuTensor tgv = f32(gVal, "gVal");
+        checkCodes(codes, codes.batch());
         shape(tgv, 1, codes.capacity(), "sparseReluMask gVal");
         sparse.reluMask(seg(codes.val()), tgv.segment(), codes.capacity());
     }
@@ -501,6 +502,7 @@ public final class CpuEngine implements Engine {
     @Override
     public void countFiresSparse(SparseCodes codes, Tensor fires) {
         CpuTensor tc = i32(fires, "fires");
+        checkCodes(codes, codes.batch());
         sparse.countFires(seg(codes.rowPtr()), seg(codes.idx()), seg(codes.val()), codes.batch(), tc.cols(),
                 tc.segment());
     }

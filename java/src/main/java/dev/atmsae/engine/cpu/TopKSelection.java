@@ -65,23 +65,71 @@ final class TopKSelection {
         });
     }
 
+    /**
+     * Two passes over the (cache-resident) row: a floor t0 = min over k disjoint segments of the segment's maximum
+     * (k distinct values are ≥ t0, so nothing below t0 can be in the top k), then the heap only sees values ≥ t0,
+     * in ascending latent order, which keeps the tie rule.
+     */
     private static void selectRow(MemorySegment h, long base, int n, int k, float[] hv, int[] hi) {
-        for (int i = 0; i < k; i++) {
-            push(hv, hi, i, get(h, base + i), i);
-        }
-        float root = hv[0];
-        int i = k;
+        float floor = segmentMaximaFloor(h, base, n, k);
+        int size = 0;
+        float root = Float.NEGATIVE_INFINITY;
+        int i = 0;
         for (; i + L <= n; i += L) {
-            FloatVector v = load(h, base + i);
-            if (v.compare(VectorOperators.GT, root).anyTrue()) {
-                for (int lane = 0; lane < L; lane++) {
-                    root = offer(h, base, i + lane, hv, hi, k, root);
+            // Only the lanes that pass the current bar are visited; the bar only rises, so no other lane can pass.
+            long lanes = load(h, base + i).compare(VectorOperators.GE, size < k ? floor : root).toLong();
+            while (lanes != 0) {
+                int j = i + Long.numberOfTrailingZeros(lanes);
+                lanes &= lanes - 1;
+                float x = get(h, base + j);
+                if (size < k) {
+                    push(hv, hi, size++, x, j); // x ≥ floor: the mask said so
+                    root = hv[0];
+                } else if (x > root) {
+                    hv[0] = x;
+                    hi[0] = j;
+                    siftDown(hv, hi, k, 0);
+                    root = hv[0];
                 }
             }
         }
         for (; i < n; i++) {
-            root = offer(h, base, i, hv, hi, k, root);
+            float x = get(h, base + i);
+            if (size < k) {
+                if (x >= floor) {
+                    push(hv, hi, size++, x, i);
+                    root = hv[0];
+                }
+            } else if (x > root) {
+                hv[0] = x;
+                hi[0] = i;
+                siftDown(hv, hi, k, 0);
+                root = hv[0];
+            }
         }
+    }
+
+    /** min over s &lt; k of max(h[s·seg .. (s+1)·seg)), seg = ⌊n/k⌋ (max and min are exact in any order). */
+    private static float segmentMaximaFloor(MemorySegment h, long base, int n, int k) {
+        int seg = n / k;
+        float floor = Float.POSITIVE_INFINITY;
+        for (int s = 0; s < k; s++) {
+            long from = base + (long) s * seg;
+            int j = 0;
+            float max = Float.NEGATIVE_INFINITY;
+            if (seg >= L) {
+                FloatVector m = load(h, from);
+                for (j = L; j + L <= seg; j += L) {
+                    m = m.max(load(h, from + j));
+                }
+                max = m.reduceLanes(VectorOperators.MAX);
+            }
+            for (; j < seg; j++) {
+                max = Math.max(max, get(h, from + j));
+            }
+            floor = Math.min(floor, max);
+        }
+        return floor;
     }
 
     private static float offer(MemorySegment h, long base, int i, float[] hv, int[] hi, int k, float root) {

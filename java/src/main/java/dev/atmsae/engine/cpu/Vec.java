@@ -74,13 +74,16 @@ final class Vec {
         return r;
     }
 
-    /** Lane 0 + lane 1 + … in that order. */
+    /**
+     * The sum of the lanes by a fixed halving tree (v + v shifted by L/2, then by L/4, …, lane 0). Every step is a
+     * lane-wise add, so the result is the same in the interpreter, C1 and C2 (unlike reduceLanes(ADD), whose order
+     * is unspecified), and no lane is extracted by a variable index (which C2 does not intrinsify).
+     */
     static float sumLanes(FloatVector v) {
-        float r = 0f;
-        for (int lane = 0; lane < L; lane++) {
-            r += v.lane(lane);
+        for (int half = L / 2; half >= 1; half /= 2) {
+            v = v.add(v.slice(half));
         }
-        return r;
+        return v.lane(0);
     }
 
     /** y[yo+i] = fma(alpha, x[xo+i], y[yo+i]). */

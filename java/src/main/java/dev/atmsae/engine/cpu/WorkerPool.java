@@ -4,14 +4,21 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.locks.LockSupport;
 
 /**
- * A small fixed pool that runs one range loop at a time: [0, n) is cut into at most {@code threads} contiguous parts,
- * part 0 runs on the calling thread and the others on parked daemon workers. Kernels give each part a disjoint set of
- * output elements and never split one floating-point reduction across parts, so results do not depend on how many
- * parts there are. Not reentrant: one caller at a time (the engine is single-caller by contract).
+ * A small fixed pool that runs one range loop at a time: [0, n) is cut into contiguous parts (at most
+ * {@link #PARTS_PER_THREAD} per thread) that the calling thread and the parked daemon workers claim one at a time.
+ * Kernels give each part a disjoint set of output elements and never split one floating-point reduction across parts,
+ * so results depend neither on the number of parts nor on which thread runs which part. Claiming (instead of a fixed
+ * part per thread) keeps a loop moving when a worker is descheduled on a busy machine: the caller takes its parts.
+ * Not reentrant: one caller at a time (the engine is single-caller by contract).
  */
 final class WorkerPool implements AutoCloseable {
+    /** Parts per thread: small enough parts that a late or descheduled worker costs little. */
+    static final int PARTS_PER_THREAD = 4;
 
-    /** The body of a range loop; {@code worker} (0 ≤ worker &lt; threads) selects the caller's per-thread scratch. */
+    /**
+     * The body of a range loop; {@code worker} (0 ≤ worker &lt; threads) identifies the running thread, for its
+     * per-thread scratch (a thread may run several parts, one after another).
+     */
     @FunctionalInterface
     interface RangeBody {
         void run(int worker, int from, int to);
@@ -23,7 +30,8 @@ final class WorkerPool implements AutoCloseable {
         final int n;
         final int parts;
         final Thread caller;
-        final AtomicInteger pending;
+        final AtomicInteger nextPart = new AtomicInteger();
+        final AtomicInteger unfinished;
         volatile Throwable failure;
 
         Job(RangeBody body, int n, int parts, Thread caller) {
@@ -31,11 +39,25 @@ final class WorkerPool implements AutoCloseable {
             this.n = n;
             this.parts = parts;
             this.caller = caller;
-            this.pending = new AtomicInteger(parts - 1);
+            this.unfinished = new AtomicInteger(parts);
         }
 
         int from(int part) {
             return (int) ((long) n * part / parts);
+        }
+
+        /** Claims and runs parts until none is left; true when this thread finished the job's last part. */
+        boolean work(int worker) {
+            boolean finishedLast = false;
+            for (int part = nextPart.getAndIncrement(); part < parts; part = nextPart.getAndIncrement()) {
+                try {
+                    body.run(worker, from(part), from(part + 1));
+                } catch (Throwable t) {
+                    failure = t;
+                }
+                finishedLast = unfinished.decrementAndGet() == 0;
+            }
+            return finishedLast;
         }
     }
 
@@ -68,16 +90,16 @@ final class WorkerPool implements AutoCloseable {
 
     /** How many parts {@link #run} cuts a loop of n elements with this grain into. */
     int parts(int n, int grain) {
-        if (n <= 0) {
+        if (n <= 0 || threads == 1) {
             return 1;
         }
         return splitSmallLoops ? Math.min(threads, n)
-                : (int) Math.min(threads, Math.max(1L, n / (long) Math.max(1, grain)));
+                : (int) Math.min((long) threads * PARTS_PER_THREAD, Math.max(1L, n / (long) Math.max(1, grain)));
     }
 
     /**
-     * Runs {@code body} over [0, n) in at most {@code threads} parts of at least {@code grain} elements each
-     * (fewer parts for small n, so that tiny loops do not pay for waking threads).
+     * Runs {@code body} over [0, n) in parts of at least {@code grain} elements (fewer parts for small n, so that
+     * tiny loops do not pay for waking threads).
      */
     void run(int n, int grain, RangeBody body) {
         if (n <= 0) {
@@ -90,19 +112,14 @@ final class WorkerPool implements AutoCloseable {
         }
         Job j = new Job(body, n, parts, Thread.currentThread());
         job = j;
-        for (int w = 1; w < parts; w++) {
+        for (int w = 1; w < Math.min(threads, parts); w++) {
             LockSupport.unpark(workers[w - 1]);
         }
-        Throwable mine = null;
-        try {
-            body.run(0, 0, j.from(1));
-        } catch (Throwable t) {
-            mine = t;
-        }
-        while (j.pending.get() != 0) {
+        j.work(0);
+        while (j.unfinished.get() != 0) {
             LockSupport.park(this);
         }
-        Throwable failure = mine != null ? mine : j.failure;
+        Throwable failure = j.failure;
         if (failure instanceof RuntimeException re) {
             throw re;
         }
@@ -123,15 +140,7 @@ final class WorkerPool implements AutoCloseable {
                 continue;
             }
             last = j;
-            if (index >= j.parts) {
-                continue; // this loop was too small to need this worker
-            }
-            try {
-                j.body.run(index, j.from(index), j.from(index + 1));
-            } catch (Throwable t) {
-                j.failure = t;
-            }
-            if (j.pending.decrementAndGet() == 0) {
+            if (j.work(index)) {
                 LockSupport.unpark(j.caller);
             }
         }
