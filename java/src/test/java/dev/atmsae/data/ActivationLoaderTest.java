@@ -75,6 +75,10 @@ class ActivationLoaderTest {
             assertEquals(1f, got.get(13)[0]);
             assertEquals(97f, got.get(12)[0]);
             assertEquals(30, l.batchesDelivered());
+            MemorySegment b = l.next();
+            long off = b.address() - l.slotRegion().address();
+            assertTrue(off >= 0 && off + b.byteSize() <= l.slotRegion().byteSize(), "batches lie in the slot region");
+            assertEquals(8L * D * 4, b.byteSize());
             assertTrue(l.stallSeconds() >= 0);
         }
     }
