@@ -9,6 +9,7 @@ Sparse architectures decode with scipy.sparse when it is importable (the fastest
 implementation), else with a dense scatter + product; the JSON says which.
 
 Usage: numpy_sae.py --arch atm --d 384 --n 6144 --batch 4096 [--k 64] [--warmup 2] [--reps 5]
+       numpy_sae.py --check    (float64 finite-difference check of the relu/topk/batchtopk gradients)
 Prints one JSON object: arch, shape, median seconds per step, tokens/s, the per-repetition times.
 """
 import argparse
@@ -212,9 +213,73 @@ class Sae:
         g["W_dec"] += (1 / 32) * 2 / self.B * np.asarray(fa.T @ resid)
 
 
+def self_check():
+    """Central finite differences in float64 on a tiny problem: the peer's gradients for relu, topk and batchtopk
+    (W_dec only for relu: the unit-norm projection changes it for the others) before clipping and Adam."""
+    global F
+    saved, F = F, np.float64
+    worst_all = 0.0
+    try:
+        for arch in ("relu", "topk", "batchtopk"):
+            d, n, B, k = 5, 8, 4, 2
+            s = Sae(arch, d, n, B, k, 0)
+            for key in s.p:
+                s.p[key] = s.p[key].astype(np.float64)
+            s.p["b_enc"] += 0.05
+            s.p["b_dec"] += np.random.default_rng(1).standard_normal(d) * 0.1
+            s.lam = 0.3
+            x = np.random.default_rng(2).standard_normal((B, d))
+            grads = {}
+
+            class Capture:
+                def step(self, p, g):
+                    grads.update({key: v.copy() for key, v in g.items()})
+
+            s.opt = Capture()
+            p0 = {key: v.copy() for key, v in s.p.items()}
+            s.step(x)
+
+            def loss(p):
+                h = (x - p["b_dec"]) @ p["W_enc"].T + p["b_enc"]
+                if arch == "relu":
+                    f = np.maximum(h, 0)
+                elif arch == "topk":
+                    f = np.zeros_like(h)
+                    idx = np.argsort(-h, axis=1)[:, :k]
+                    for b in range(B):
+                        f[b, idx[b]] = np.maximum(h[b, idx[b]], 0)
+                else:
+                    a = np.maximum(h, 0).ravel()
+                    keep = np.argsort(-a)[: k * B]
+                    f = np.zeros_like(a)
+                    f[keep] = a[keep]
+                    f = f.reshape(B, n)
+                out = (((f @ p["W_dec"] + p["b_dec"]) - x) ** 2).sum() / B
+                if arch == "relu":
+                    out += s.lam * (f * np.linalg.norm(p["W_dec"], axis=1)).sum() / B
+                return out
+
+            worst = 0.0
+            for key in ["W_enc", "b_enc", "b_dec"] + (["W_dec"] if arch == "relu" else []):
+                for i in range(p0[key].size):
+                    plus = {kk: v.copy() for kk, v in p0.items()}
+                    minus = {kk: v.copy() for kk, v in p0.items()}
+                    plus[key].flat[i] += 1e-6
+                    minus[key].flat[i] -= 1e-6
+                    fd = (loss(plus) - loss(minus)) / 2e-6
+                    worst = max(worst, abs(fd - grads[key].flat[i]))
+            print(f"{arch}: max |finite difference - gradient| = {worst:.2e}")
+            worst_all = max(worst_all, worst)
+    finally:
+        F = saved
+    if worst_all > 1e-6:
+        raise SystemExit("numpy_sae self-check failed")
+
+
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--arch", required=True)
+    ap.add_argument("--arch")
+    ap.add_argument("--check", action="store_true", help="finite-difference self-check of the gradients, then exit")
     ap.add_argument("--d", type=int, default=384)
     ap.add_argument("--n", type=int, default=6144)
     ap.add_argument("--batch", type=int, default=4096)
@@ -223,6 +288,10 @@ def main():
     ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
     a = ap.parse_args()
+    if a.check:
+        return self_check()
+    if not a.arch:
+        ap.error("--arch is required")
     rng = np.random.default_rng(a.seed + 1)
     batches = [rng.standard_normal((a.batch, a.d)).astype(F) for _ in range(3)]  # rotated so caches do not flatter
     sae = Sae(a.arch, a.d, a.n, a.batch, a.k, a.seed)

@@ -56,6 +56,7 @@ public final class TrainBench {
         String python = a.getOrDefault("python", "python3");
 
         List<Map<String, Object>> rows = new ArrayList<>();
+        double loadBefore = java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage();
         String engineDescription;
         try (Engine engine = Engines.cpu(threads, false)) {
             engineDescription = engine.describe();
@@ -91,6 +92,10 @@ public final class TrainBench {
         report.put("machine", machine());
         report.put("engine", engineDescription);
         report.put("precision", "fp32 both sides");
+        // other processes on the machine skew both sides; the load average says how much to trust a run
+        report.put("load_average_start", loadBefore);
+        report.put("load_average_end",
+                java.lang.management.ManagementFactory.getOperatingSystemMXBean().getSystemLoadAverage());
         report.put("warmup", warmup);
         report.put("reps", reps);
         report.put("k", k);
@@ -178,7 +183,9 @@ public final class TrainBench {
                 .append("; engine: ").append(report.get("engine")).append("; fp32 both sides; batch ")
                 .append(rows.isEmpty() ? "" : rows.get(0).get("batch")).append(", k = ").append(report.get("k"))
                 .append(" (topk/batchtopk); median of ").append(report.get("reps")).append(" steps after ")
-                .append(report.get("warmup")).append(" warm-up steps.\n\n");
+                .append(report.get("warmup")).append(" warm-up steps; 1-minute load average ")
+                .append(String.format(Locale.ROOT, "%.1f → %.1f", (double) report.get("load_average_start"),
+                        (double) report.get("load_average_end"))).append(".\n\n");
         sb.append("| arch | d | n | atmsae tokens/s | numpy tokens/s | ratio |\n|---|---|---|---|---|---|\n");
         for (Map<String, Object> r : rows) {
             sb.append(String.format(Locale.ROOT, "| %s | %d | %d | %.0f | %s | %s |\n", r.get("arch"), r.get("d"),

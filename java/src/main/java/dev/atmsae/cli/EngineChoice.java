@@ -9,13 +9,13 @@ final class EngineChoice {
     private EngineChoice() {
     }
 
-    static Engine open(String name, Integer threads) {
+    static Engine open(String name, Integer threads, CommandLine command) {
         int t = threads == null ? Runtime.getRuntime().availableProcessors() : threads;
         return switch (name) {
             case "cpu" -> Engines.cpu(t, false);
             case "cuda" -> Engines.cuda();
             case "auto" -> Engines.auto(t);
-            default -> throw new CommandLine.ParameterException(Main.commandLine(),
+            default -> throw new CommandLine.ParameterException(command,
                     "--engine must be cpu, cuda or auto, got '" + name + "'");
         };
     }

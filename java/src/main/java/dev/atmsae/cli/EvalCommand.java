@@ -74,7 +74,7 @@ public final class EvalCommand implements Callable<Integer> {
         ActivationLoader.Options options = ActivationLoader.Options.defaults(b).withShuffle(false)
                 .withSkipNonFinite(skipNonFinite);
         Map<String, Object> result = new LinkedHashMap<>();
-        try (Engine eng = EngineChoice.open(engine, threads)) {
+        try (Engine eng = EngineChoice.open(engine, threads, spec.commandLine())) {
             SaeEvaluator.Outcome outcome = SaeEvaluator.evaluate(eng, weights, ActivationLoader.open(data, options),
                     evalTokens);
             result.putAll(outcome.metrics().result());

@@ -175,7 +175,7 @@ public final class TrainCommand implements Callable<Integer> {
         Trainer.Options options = Trainer.Options.defaults(out, runTokens).withCheckpointEvery(ckptEvery)
                 .withMetricsEvery(mEvery).withQuiet(quiet).withSignals(true).withMetadata(metadata)
                 .withRunArgs(runArgs);
-        try (Engine eng = EngineChoice.open(engine, threads)) {
+        try (Engine eng = EngineChoice.open(engine, threads, spec.commandLine())) {
             if (!quiet) {
                 System.err.println("atmsae train: " + config.arch().id() + " width " + config.width() + ", "
                         + runTokens + " tokens, engine " + eng.describe()
