@@ -31,8 +31,22 @@ public final class Main implements Runnable {
 
     /** Runs the CLI and returns the exit code (used by tests, which must not call System.exit). */
     public static int run(String... args) {
+        return run(null, null, args);
+    }
+
+    /**
+     * As {@link #run(String...)}, printing to {@code stdout}/{@code stderr} instead of System.out/System.err (either may be
+     * null for the default); lets tests capture what a command prints.
+     */
+    public static int run(PrintWriter stdout, PrintWriter stderr, String... args) {
         boolean debug = java.util.Arrays.asList(args).contains("--debug");
         CommandLine cli = commandLine();
+        if (stdout != null) {
+            cli.setOut(stdout);
+        }
+        if (stderr != null) {
+            cli.setErr(stderr);
+        }
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
             PrintWriter err = commandLine.getErr();
             if (debug) {

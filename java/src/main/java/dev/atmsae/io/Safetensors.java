@@ -239,8 +239,13 @@ public final class Safetensors {
                 float[] v = t.values();
                 for (int start = 0; start < v.length; start += per) {
                     int count = Math.min(per, v.length - start);
-                    for (int i = 0; i < count; i++) {
-                        t.dtype().write(bufSeg, 0, i, v[start + i]);
+                    if (t.dtype() == DType.F32) {
+                        MemorySegment.copy(v, start, bufSeg, ValueLayout.JAVA_FLOAT_UNALIGNED.withOrder(
+                                ByteOrder.LITTLE_ENDIAN), 0, count);
+                    } else {
+                        for (int i = 0; i < count; i++) {
+                            t.dtype().write(bufSeg, 0, i, v[start + i]);
+                        }
                     }
                     buf.position(0).limit(count * t.dtype().bytes());
                     AtomicFiles.writeFully(ch, buf);

@@ -1,3 +1,0 @@
-package dev.atmsae.bench;
-/** Placeholder so the module compiles until the benchmarks land. */
-final class BenchModule { private BenchModule() {} }
