@@ -90,7 +90,7 @@ public final class SaeForward {
         return h;
     }
 
-    /** Keeps the k largest entries (ties broken by lower index, as a stable sort would), then ReLU. */
+    /** Keeps the k largest entries (ties at the k-th value broken by lower index), then ReLU. O(d_sae) per row. */
     private static void keepTopK(double[] h, int k) {
         if (k <= 0 || k >= h.length) {
             for (int j = 0; j < h.length; j++) {
@@ -98,18 +98,51 @@ public final class SaeForward {
             }
             return;
         }
-        Integer[] order = new Integer[h.length];
+        double kth = kthLargest(h.clone(), k);
+        int above = 0;
+        for (double v : h) {
+            above += v > kth ? 1 : 0;
+        }
+        int tiesLeft = k - above;
         for (int j = 0; j < h.length; j++) {
-            order[j] = j;
+            boolean keep = h[j] > kth || (h[j] == kth && tiesLeft-- > 0);
+            h[j] = keep ? Math.max(h[j], 0.0) : 0.0;
         }
-        Arrays.sort(order, (a, b) -> h[a] != h[b] ? Double.compare(h[b], h[a]) : Integer.compare(a, b));
-        boolean[] keep = new boolean[h.length];
-        for (int t = 0; t < k; t++) {
-            keep[order[t]] = true;
+    }
+
+    /** The k-th largest value (1-based) by quickselect with median-of-three pivots; permutes {@code a}. */
+    static double kthLargest(double[] a, int k) {
+        int lo = 0, hi = a.length - 1, target = k - 1;
+        while (lo < hi) {
+            int mid = (lo + hi) >>> 1;
+            double pivot = median(a[lo], a[mid], a[hi]);
+            int i = lo, j = hi;
+            while (i <= j) {
+                while (a[i] > pivot) {
+                    i++;
+                }
+                while (a[j] < pivot) {
+                    j--;
+                }
+                if (i <= j) {
+                    double t = a[i];
+                    a[i++] = a[j];
+                    a[j--] = t;
+                }
+            }
+            if (target <= j) {
+                hi = j;
+            } else if (target >= i) {
+                lo = i;
+            } else {
+                return a[target];
+            }
         }
-        for (int j = 0; j < h.length; j++) {
-            h[j] = keep[j] ? Math.max(h[j], 0.0) : 0.0;
-        }
+        return a[target];
+    }
+
+    private static double median(double a, double b, double c) {
+        return Math.max(Math.min(a, b), Math.min(Math.max(a, b), c));
     }
 
     /** Encodes {@code rows} rows of row-major {@code x} [rows, dIn], in parallel over rows. */

@@ -30,11 +30,17 @@ public final class AbsorptionEval {
     }
 
     public static AbsorptionReport run(ProbeSet set, SaeWeights sae, AbsorptionOptions options) {
-        if (sae.dIn() != set.d()) {
-            throw new UserError("SAE d_in = " + sae.dIn() + " but probe set '" + set.name() + "' has d = " + set.d());
+        checkWidth(set, sae);
+        return run(set, sae, SaeForward.encode(sae, set.acts(), set.n()), options);
+    }
+
+    /** As {@link #run(ProbeSet, SaeWeights, AbsorptionOptions)} with the SAE codes of every row precomputed. */
+    public static AbsorptionReport run(ProbeSet set, SaeWeights sae, SaeForward.Codes codes, AbsorptionOptions options) {
+        checkWidth(set, sae);
+        if (codes.rows() != set.n() || codes.cols() != sae.dSae()) {
+            throw new IllegalArgumentException("codes do not match the probe set and SAE");
         }
         List<Integer> parentIds = selectParents(set, options.parents());
-        SaeForward.Codes codes = SaeForward.encode(sae, set.acts(), set.n());
         double[] norms = SaeForward.decoderNorms(sae);
         int[] train = set.rowsOf(ProbeSet.TRAIN);
         int[] test = set.rowsOf(ProbeSet.TEST);
@@ -45,6 +51,13 @@ public final class AbsorptionEval {
         List<AbsorptionReport.ClassResult> classes = parentIds.parallelStream()
                 .map(p -> scoreParent(set, sae, codes, norms, train, test, p, options)).toList();
         return aggregate(set, sae, options, parentIds.size(), classes);
+    }
+
+    /** One-line error when the SAE and the probe set disagree on the activation width. */
+    public static void checkWidth(ProbeSet set, SaeWeights sae) {
+        if (sae.dIn() != set.d()) {
+            throw new UserError("SAE d_in = " + sae.dIn() + " but probe set '" + set.name() + "' has d = " + set.d());
+        }
     }
 
     private static List<Integer> selectParents(ProbeSet set, List<String> names) {
@@ -150,6 +163,13 @@ public final class AbsorptionEval {
         saeInfo.put("d_sae", sae.dSae());
         if (sae.k() > 0) {
             saeInfo.put("k", sae.k());
+        }
+        if (sae.metadata() != null) {
+            for (String key : List.of("model_name", "hook_name")) {
+                if (sae.metadata().get(key) != null) {
+                    saeInfo.put(key, sae.metadata().get(key));
+                }
+            }
         }
         double[] frac = kept.stream().mapToDouble(AbsorptionReport.ClassResult::absorptionFraction).toArray();
         double[] legacy = kept.stream().mapToDouble(AbsorptionReport.ClassResult::absorptionFractionLegacy).toArray();

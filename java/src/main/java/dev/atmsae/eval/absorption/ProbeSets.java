@@ -22,6 +22,29 @@ public final class ProbeSets {
     private ProbeSets() {
     }
 
+    /**
+     * A train/test split that keeps every group (file, document, word) whole: each distinct group goes to test with
+     * probability {@code testFraction}, decided by Philox stream STREAM_SPLIT on (seed, group id), so the split does not
+     * depend on row order. Returns 0 (train) / 1 (test) per row.
+     */
+    public static int[] splitByGroup(int[] group, double testFraction, long seed) {
+        int[] split = new int[group.length];
+        for (int i = 0; i < group.length; i++) {
+            double u = dev.atmsae.train.Philox.uniform(seed, dev.atmsae.train.Philox.STREAM_SPLIT, group[i] & 0xFFFFFFFFL);
+            split[i] = u < testFraction ? ProbeSet.TEST : ProbeSet.TRAIN;
+        }
+        return split;
+    }
+
+    /** The 26 first-letter parents a..z, without children (SAEBench's task). */
+    public static List<ProbeSet.ParentClass> firstLetterParents() {
+        List<ProbeSet.ParentClass> out = new ArrayList<>();
+        for (char c = 'a'; c <= 'z'; c++) {
+            out.add(new ProbeSet.ParentClass(String.valueOf(c), List.of()));
+        }
+        return out;
+    }
+
     public static void write(Path dir, ProbeSet set) {
         try {
             Files.createDirectories(dir);
@@ -50,13 +73,10 @@ public final class ProbeSets {
         if (set.word() != null) {
             meta.put("word", set.word());
         }
-        Path file = dir.resolve(META);
         try {
-            Path tmp = dir.resolve(META + ".tmp");
-            JSON.writeValue(tmp.toFile(), meta);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            dev.atmsae.io.AtomicFiles.writeBytes(dir.resolve(META), JSON.writeValueAsBytes(meta));
         } catch (IOException e) {
-            throw UserError.inFile(file, "cannot write: " + e.getMessage());
+            throw new IllegalStateException("cannot serialise probe-set JSON", e);
         }
     }
 
@@ -95,10 +115,10 @@ public final class ProbeSets {
             parents.add(new ProbeSet.ParentClass(p.get("name").asText(), children));
         }
         int n = (int) acts.rows();
-        int[] parent = intArray(file, root, "parent", n, true);
-        int[] child = root.has("child") ? intArray(file, root, "child", n, true) : filled(n, -1);
-        int[] split = intArray(file, root, "split", n, true);
-        int[] group = root.has("group") ? intArray(file, root, "group", n, false) : null;
+        int[] parent = intArray(file, root, "parent", n);
+        int[] child = root.has("child") ? intArray(file, root, "child", n) : filled(n, -1);
+        int[] split = intArray(file, root, "split", n);
+        int[] group = root.has("group") ? intArray(file, root, "group", n) : null;
         List<String> word = null;
         if (root.has("word")) {
             JsonNode w = root.get("word");
@@ -128,7 +148,7 @@ public final class ProbeSets {
         return v.asInt();
     }
 
-    private static int[] intArray(Path file, JsonNode root, String key, int n, boolean required) {
+    private static int[] intArray(Path file, JsonNode root, String key, int n) {
         JsonNode v = root.get(key);
         if (v == null || !v.isArray()) {
             throw UserError.inFile(file, "missing array '" + key + "'");

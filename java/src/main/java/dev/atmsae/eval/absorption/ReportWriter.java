@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.atmsae.util.UserError;
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
@@ -98,18 +97,8 @@ public final class ReportWriter {
         return v == null ? "—" : String.format(Locale.ROOT, "%.4f", v);
     }
 
-    /** Writes text atomically (temp file + move). */
+    /** Writes text atomically (temp file + move, parent directories created). */
     public static void writeText(Path file, String text) {
-        try {
-            Path parent = file.toAbsolutePath().getParent();
-            if (parent != null) {
-                Files.createDirectories(parent);
-            }
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, text);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw UserError.inFile(file, "cannot write: " + e.getMessage());
-        }
+        dev.atmsae.io.AtomicFiles.writeString(file, text);
     }
 }

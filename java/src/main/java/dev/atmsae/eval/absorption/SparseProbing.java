@@ -6,7 +6,6 @@ import dev.atmsae.eval.probe.LogisticModel;
 import dev.atmsae.eval.probe.LogisticRegression;
 import dev.atmsae.eval.probe.Rows;
 import dev.atmsae.io.SaeWeights;
-import dev.atmsae.util.UserError;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
@@ -41,9 +40,7 @@ public final class SparseProbing {
     }
 
     public static Report run(ProbeSet set, SaeWeights sae, int[] ks) {
-        if (sae.dIn() != set.d()) {
-            throw new UserError("SAE d_in = " + sae.dIn() + " but probe set '" + set.name() + "' has d = " + set.d());
-        }
+        AbsorptionEval.checkWidth(set, sae);
         return run(set, SaeForward.encode(sae, set.acts(), set.n()), ks);
     }
 

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
  * Small whole-file .npy reader/writer for evaluation side files (probe-set activations, synthetic truth: feature
  * directions and CSR true activations), which need int arrays as well as float32 and are read whole. Bulk activation
  * shards for training go through the {@code data} package's streaming readers instead.
- * Writes version 1.0 headers, C order, little-endian {@code <f4}, {@code <i4} or {@code <i8}.
+ * Writes version 1.0 headers, C order, little-endian {@code <f4}, {@code <i4} or {@code <i8}, atomically.
  */
 public final class NpyArrays {
     private static final Pattern DESCR = Pattern.compile("'descr'\\s*:\\s*'([^']*)'");
@@ -78,16 +78,8 @@ public final class NpyArrays {
     }
 
     private static void write(Path path, ByteBuffer dataView) {
-        // header() returned a view starting after the header; rewind the backing array to write everything
-        byte[] all = dataView.array();
-        try {
-            Path tmp = path.resolveSibling(path.getFileName() + ".tmp");
-            Files.write(tmp, all);
-            Files.move(tmp, path, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
-                    java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw UserError.inFile(path, "cannot write: " + e.getMessage());
-        }
+        // header() returned a view starting after the header; its backing array holds header and data
+        dev.atmsae.io.AtomicFiles.writeBytes(path, dataView.array());
     }
 
     /** Reads a whole .npy file ({@code <f4}, {@code <f2}→f32, {@code <i4}, {@code <i8}; C order). */
