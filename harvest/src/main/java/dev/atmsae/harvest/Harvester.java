@@ -257,6 +257,9 @@ public final class Harvester {
         m.put("settings", settings);
         m.put("special_tokens", options.allTokens() ? "included" : "excluded");
         m.put("documents", plan.documents.stream().map(BrownCorpus.Document::id).toList());
+        Map<String, String> genreNames = new java.util.TreeMap<>();
+        plan.documents.forEach(doc -> genreNames.put(String.valueOf(doc.genre()), doc.genreName()));
+        m.put("genre_names", genreNames);
         m.put("meta_columns", ShardMeta.COLUMNS);
         m.put("shards_planned", shardCount);
         m.put("rows_planned", plan.rows);
