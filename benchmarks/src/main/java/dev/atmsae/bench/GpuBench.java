@@ -195,8 +195,18 @@ public final class GpuBench {
             ks.put("topK k=64", () -> e.topK(h, K, null, codes));
             ks.put("batchTopK k·B", () -> e.batchTopK(h, K * b, bcodes));
             ks.put("sparseDecode", () -> e.sparseDecode(codes, wDec, bDec, xhat));
-            ks.put("sparseDecodeBackward", () -> e.sparseDecodeBackward(codes, err, wDec, gVal, gW));
-            ks.put("sparseEncoderBackward", () -> e.sparseEncoderBackward(codes, gVal, xc, gW, bEnc));
+            ks.put("sparseDecodeBackward (sorted)", () -> e.sparseDecodeBackward(codes, err, wDec, gVal, gW));
+            ks.put("sparseEncoderBackward (sorted)", () -> e.sparseEncoderBackward(codes, gVal, xc, gW, bEnc));
+            ks.put("sparseDecodeBackward (atomic)", () -> {
+                e.setSparseScatter(CudaEngine.SparseScatter.ATOMIC);
+                e.sparseDecodeBackward(codes, err, wDec, gVal, gW);
+                e.setSparseScatter(CudaEngine.SparseScatter.SORTED);
+            });
+            ks.put("sparseEncoderBackward (atomic)", () -> {
+                e.setSparseScatter(CudaEngine.SparseScatter.ATOMIC);
+                e.sparseEncoderBackward(codes, gVal, xc, gW, bEnc);
+                e.setSparseScatter(CudaEngine.SparseScatter.SORTED);
+            });
             ks.put("gemm decoder grad (fᵀ·err)", () -> e.gemm(true, false, 1f, f, err, 0f, gW));
             ks.put("atmStats", () -> e.atmStats(f, h, dn, a, q, rho));
             ks.put("atmMask (Philox)", () -> e.atmMask(f, p, 42, 7, 0, f2));
