@@ -206,6 +206,17 @@ def run_one(arch, n, precision, mode, args, device):
             "step_ms_max": max(times), "tokens_per_s": args.batch / (ms / 1e3)}
 
 
+def write_json(args, results):
+    if not args.json:
+        return
+    out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "d": args.d, "batch": args.batch,
+           "k": args.k, "results": results}
+    with open(args.json + ".tmp", "w") as fh:
+        json.dump(out, fh, indent=2)
+    import os
+    os.replace(args.json + ".tmp", args.json)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--d", type=int, default=2304)
@@ -237,11 +248,7 @@ def main():
                     r["wall_s"] = round(time.time() - t0, 1)
                     print(json.dumps(r), flush=True)
                     results.append(r)
-    out = {"device": torch.cuda.get_device_name(0), "torch": torch.__version__, "d": args.d, "batch": args.batch,
-           "k": args.k, "results": results}
-    if args.json:
-        with open(args.json, "w") as fh:
-            json.dump(out, fh, indent=2)
+                    write_json(args, results)   # after every pairing: a timeout keeps what finished
     print(json.dumps({"summary": len(results)}))
 
 
