@@ -1,21 +1,37 @@
 package dev.atmsae.engine.cpu;
 
+import jdk.incubator.vector.FloatVector;
+import jdk.incubator.vector.VectorMask;
+import jdk.incubator.vector.VectorOperators;
+
 import java.lang.foreign.MemorySegment;
 
+import static dev.atmsae.engine.cpu.Vec.L;
 import static dev.atmsae.engine.cpu.Vec.get;
-import static dev.atmsae.engine.cpu.Vec.seti;
+import static dev.atmsae.engine.cpu.Vec.load;
 import static dev.atmsae.engine.cpu.Vec.set;
+import static dev.atmsae.engine.cpu.Vec.seti;
 
 /**
  * BatchTopK over the flattened ReLU(h) by a two-level radix select on the float bits (positive floats order like
  * their bit patterns): a histogram of the high 16 bits finds the bucket holding the r-th largest positive value
  * (r = min(kTotal, #positive)), a histogram of the low 16 bits inside it gives that value T exactly. Everything
  * above T is kept; of the entries equal to T only the first (lowest flat index) r − #{&gt; T} are, which is the tie
- * rule. Histograms are integer counts merged from per-thread copies (order-free), and parts own whole rows, so the
- * result does not depend on the thread count.
+ * rule.
+ *
+ * <p>Speed: the histograms only need values that can reach the top r, so a cheap floor is estimated from a sample of
+ * rows (every {@link #SAMPLE_STRIDE}th), aiming at about 1.5·r values above it; vector compares then skip every chunk
+ * with no value above the floor. If fewer than kTotal values reach the floor the selection simply reruns over all
+ * positive values, so the floor only affects speed, never the result.
+ *
+ * <p>Determinism: histograms are integer counts merged from per-thread copies (order-free), and parts own whole
+ * rows, so the result does not depend on the thread count.
  */
 final class BatchTopKSelection {
     private static final int BUCKETS = 1 << 16;
+    private static final int SAMPLE_STRIDE = 16;
+    /** The smallest positive float's bits: a floor that admits every positive value. */
+    private static final int ALL_POSITIVE = 1;
 
     private final WorkerPool pool;
     private final WorkerScratch[] scratch;
@@ -32,18 +48,18 @@ final class BatchTopKSelection {
     float select(MemorySegment h, int rows, int n, int kTotal, MemorySegment rowPtr, MemorySegment idx,
                  MemorySegment val) {
         int grain = Math.max(1, (1 << 14) / Math.max(1, n));
-        // Level 1: high 16 bits of every positive value.
-        histogram(h, rows, n, grain, -1);
-        long positives = 0;
-        for (int c : merged) {
-            positives += c;
+        if (kTotal == 0) {
+            return writeNone(rowPtr, rows);
         }
-        long rank = Math.min(kTotal, positives);
+        int floorBits = estimateFloor(h, rows, n, grain, kTotal);
+        long counted = highHistogram(h, rows, n, grain, floorBits);
+        if (counted < kTotal && floorBits != ALL_POSITIVE) {
+            floorBits = ALL_POSITIVE;
+            counted = highHistogram(h, rows, n, grain, floorBits);
+        }
+        long rank = Math.min(kTotal, counted); // counted = #positive whenever it is below kTotal
         if (rank == 0) {
-            for (int b = 0; b <= rows; b++) {
-                seti(rowPtr, b, 0);
-            }
-            return 0f;
+            return writeNone(rowPtr, rows);
         }
         long above = 0;
         int high = BUCKETS - 1;
@@ -51,8 +67,7 @@ final class BatchTopKSelection {
             above += merged[high];
             high--;
         }
-        // Level 2: low 16 bits of the positive values in that bucket.
-        histogram(h, rows, n, grain, high);
+        lowHistogram(h, rows, n, grain, high);
         int low = BUCKETS - 1;
         while (above + merged[low] < rank) {
             above += merged[low];
@@ -72,13 +87,16 @@ final class BatchTopKSelection {
                 long base = (long) b * n;
                 int g = 0;
                 int e = 0;
-                for (int i = 0; i < n; i++) {
+                int i = 0;
+                for (; i + L <= n; i += L) {
+                    FloatVector v = load(h, base + i);
+                    g += v.compare(VectorOperators.GT, threshold).trueCount();
+                    e += v.compare(VectorOperators.EQ, threshold).trueCount();
+                }
+                for (; i < n; i++) {
                     float v = get(h, base + i);
-                    if (v > threshold) {
-                        g++;
-                    } else if (v == threshold) {
-                        e++;
-                    }
+                    g += v > threshold ? 1 : 0;
+                    e += v == threshold ? 1 : 0;
                 }
                 gt[b] = g;
                 eq[b] = e;
@@ -103,7 +121,20 @@ final class BatchTopKSelection {
                 long base = (long) b * n;
                 int out = rowStart[b];
                 int tiesLeft = eq[b];
-                for (int i = 0; i < n; i++) {
+                int i = 0;
+                for (; i + L <= n; i += L) {
+                    if (load(h, base + i).compare(VectorOperators.GE, threshold).anyTrue()) {
+                        for (int j = i; j < i + L; j++) {
+                            float v = get(h, base + j);
+                            if (v > threshold || (v == threshold && tiesLeft-- > 0)) {
+                                seti(idx, out, j);
+                                set(val, out, v);
+                                out++;
+                            }
+                        }
+                    }
+                }
+                for (; i < n; i++) {
                     float v = get(h, base + i);
                     if (v > threshold || (v == threshold && tiesLeft-- > 0)) {
                         seti(idx, out, i);
@@ -116,31 +147,127 @@ final class BatchTopKSelection {
         return threshold;
     }
 
-    /**
-     * Fills {@link #merged} with counts of positive values by their high 16 bits (highBucket &lt; 0) or, for values
-     * whose high 16 bits equal highBucket, by their low 16 bits.
-     */
-    private void histogram(MemorySegment h, int rows, int n, int grain, int highBucket) {
-        for (WorkerScratch s : scratch) {
-            s.histogram(BUCKETS); // zeroed here: workers the loop does not need still merge as zeros
+    private static float writeNone(MemorySegment rowPtr, int rows) {
+        for (int b = 0; b <= rows; b++) {
+            seti(rowPtr, b, 0);
         }
-        pool.run(rows, grain, (w, from, to) -> {
+        return 0f;
+    }
+
+    /**
+     * A floor (as float bits, a bucket's lower edge) with about 1.5·kTotal values above it, from a histogram of every
+     * {@link #SAMPLE_STRIDE}th row; {@link #ALL_POSITIVE} when the sample is too small to tell.
+     */
+    private int estimateFloor(MemorySegment h, int rows, int n, int grain, int kTotal) {
+        int sampled = (rows + SAMPLE_STRIDE - 1) / SAMPLE_STRIDE;
+        if (rows < 16 * SAMPLE_STRIDE) {
+            return ALL_POSITIVE; // small batches: a sample would be noisy and the full pass is cheap anyway
+        }
+        clearHistograms();
+        pool.run(sampled, Math.max(1, grain / SAMPLE_STRIDE), (w, from, to) -> {
             int[] hist = scratch[w].histogramView();
-            for (int b = from; b < to; b++) {
-                long base = (long) b * n;
+            for (int s = from; s < to; s++) {
+                long base = (long) s * SAMPLE_STRIDE * n;
                 for (int i = 0; i < n; i++) {
                     int bits = Float.floatToRawIntBits(get(h, base + i));
-                    if (bits <= 0) {
-                        continue; // negative, +0 (−0 has the sign bit: negative as an int)
-                    }
-                    if (highBucket < 0) {
+                    if (bits > 0) {
                         hist[bits >>> 16]++;
-                    } else if (bits >>> 16 == highBucket) {
-                        hist[bits & 0xFFFF]++;
                     }
                 }
             }
         });
+        mergeHistograms();
+        long target = (long) Math.ceil(1.5 * kTotal * sampled / rows) + 8;
+        long above = 0;
+        for (int bucket = BUCKETS - 1; bucket > 0; bucket--) {
+            above += merged[bucket];
+            if (above >= target) {
+                return bucket << 16;
+            }
+        }
+        return ALL_POSITIVE;
+    }
+
+    /**
+     * {@link #merged} = counts of the values with bits ≥ floorBits (all positive) by their high 16 bits; returns
+     * their number.
+     */
+    private long highHistogram(MemorySegment h, int rows, int n, int grain, int floorBits) {
+        float floor = Float.intBitsToFloat(floorBits);
+        clearHistograms();
+        pool.run(rows, grain, (w, from, to) -> {
+            int[] hist = scratch[w].histogramView();
+            for (int b = from; b < to; b++) {
+                long base = (long) b * n;
+                int i = 0;
+                for (; i + L <= n; i += L) {
+                    if (load(h, base + i).compare(VectorOperators.GE, floor).anyTrue()) {
+                        for (int j = i; j < i + L; j++) {
+                            int bits = Float.floatToRawIntBits(get(h, base + j));
+                            if (bits >= floorBits) {
+                                hist[bits >>> 16]++;
+                            }
+                        }
+                    }
+                }
+                for (; i < n; i++) {
+                    int bits = Float.floatToRawIntBits(get(h, base + i));
+                    if (bits >= floorBits) {
+                        hist[bits >>> 16]++;
+                    }
+                }
+            }
+        });
+        mergeHistograms();
+        long total = 0;
+        for (int c : merged) {
+            total += c;
+        }
+        return total;
+    }
+
+    /** {@link #merged} = counts of the values whose high 16 bits equal {@code high}, by their low 16 bits. */
+    private void lowHistogram(MemorySegment h, int rows, int n, int grain, int high) {
+        float lo = Float.intBitsToFloat(high << 16);
+        float hi = Float.intBitsToFloat((high + 1) << 16);
+        clearHistograms();
+        pool.run(rows, grain, (w, from, to) -> {
+            int[] hist = scratch[w].histogramView();
+            for (int b = from; b < to; b++) {
+                long base = (long) b * n;
+                int i = 0;
+                for (; i + L <= n; i += L) {
+                    FloatVector v = load(h, base + i);
+                    VectorMask<Float> inBucket = v.compare(VectorOperators.GE, lo)
+                            .and(v.compare(VectorOperators.LT, hi));
+                    if (inBucket.anyTrue()) {
+                        for (int j = i; j < i + L; j++) {
+                            countLow(hist, get(h, base + j), high);
+                        }
+                    }
+                }
+                for (; i < n; i++) {
+                    countLow(hist, get(h, base + i), high);
+                }
+            }
+        });
+        mergeHistograms();
+    }
+
+    private static void countLow(int[] hist, float v, int high) {
+        int bits = Float.floatToRawIntBits(v);
+        if (bits > 0 && bits >>> 16 == high) {
+            hist[bits & 0xFFFF]++;
+        }
+    }
+
+    private void clearHistograms() {
+        for (WorkerScratch s : scratch) {
+            s.histogram(BUCKETS); // workers the loop does not need still merge as zeros
+        }
+    }
+
+    private void mergeHistograms() {
         java.util.Arrays.fill(merged, 0);
         for (WorkerScratch s : scratch) {
             int[] hist = s.histogramView();

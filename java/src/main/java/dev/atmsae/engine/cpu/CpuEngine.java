@@ -177,8 +177,12 @@ public final class CpuEngine implements Engine {
             throw new IllegalArgumentException("gemm: op(a) " + m + "x" + k + " · op(b) " + kb + "x" + n
                     + " into c " + tc.rows() + "x" + tc.cols());
         }
-        if (k == 0) {
-            elementwise.scale(tc.segment(), size(tc), beta); // an empty sum: C = beta·C
+        if (k == 0) { // an empty sum: C = beta·C, with BLAS's convention that beta = 0 ignores C
+            if (beta == 0f) {
+                elementwise.fill(tc.segment(), size(tc), 0f);
+            } else {
+                elementwise.scale(tc.segment(), size(tc), beta);
+            }
             return;
         }
         blas.sgemm(transA, transB, m, n, k, alpha, ta, tb, beta, tc);

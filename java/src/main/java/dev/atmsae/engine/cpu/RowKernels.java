@@ -1,6 +1,10 @@
 package dev.atmsae.engine.cpu;
 
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorOperators;
+import jdk.incubator.vector.VectorShape;
+import jdk.incubator.vector.VectorSpecies;
 
 import java.lang.foreign.MemorySegment;
 
@@ -15,6 +19,9 @@ final class RowKernels {
     private static final int GRAIN_ELEMENTS = 1 << 14;
     /** Fixed block of the whole-tensor reductions: partial sums per block, then summed in block order. */
     private static final int BLOCK = 1 << 14;
+
+    /** Doubles with half as many lanes as {@link Vec#F}: one float vector converts into two of these. */
+    private static final VectorSpecies<Double> D = VectorSpecies.of(double.class, VectorShape.forBitSize(Vec.F.vectorBitSize()));
 
     private final WorkerPool pool;
     private double[] blockSums = new double[0];
@@ -82,21 +89,27 @@ final class RowKernels {
             for (int blk = from; blk < to; blk++) {
                 long start = (long) blk * BLOCK;
                 long end = Math.min(size, start + BLOCK);
-                // Four interleaved float64 chains for speed; their combination order is fixed.
-                double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+                // Float64 lanes (squares of floats are exact in float64); lanes then the tail in a fixed order.
+                DoubleVector s0 = DoubleVector.zero(D);
+                DoubleVector s1 = DoubleVector.zero(D);
                 long i = start;
-                for (; i + 4 <= end; i += 4) {
-                    double a = get(t, i), b = get(t, i + 1), c = get(t, i + 2), d = get(t, i + 3);
-                    s0 += a * a;
-                    s1 += b * b;
-                    s2 += c * c;
-                    s3 += d * d;
+                for (; i + L <= end; i += L) {
+                    FloatVector v = load(t, i);
+                    DoubleVector lo = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 0);
+                    DoubleVector hi = (DoubleVector) v.convertShape(VectorOperators.F2D, D, 1);
+                    s0 = lo.fma(lo, s0);
+                    s1 = hi.fma(hi, s1);
+                }
+                DoubleVector both = s0.add(s1);
+                double total = 0;
+                for (int lane = 0; lane < D.length(); lane++) {
+                    total += both.lane(lane);
                 }
                 for (; i < end; i++) {
                     double a = get(t, i);
-                    s0 += a * a;
+                    total += a * a;
                 }
-                sums[blk] = (s0 + s1) + (s2 + s3);
+                sums[blk] = total;
             }
         });
         double total = 0;

@@ -139,7 +139,28 @@ class CpuEngineSparsityTest {
         checkBatchTopK(allNegative, B * K);
     }
 
+    /**
+     * Batches of ≥ 256 rows take the sampled-floor path: once with i.i.d. scores, once with the sampled rows (every
+     * 16th) far larger than the rest, so the floor is too high and the selection must fall back to all positives.
+     */
+    @Test
+    void batchTopKOnLargeBatchesWithSampledFloor() {
+        int rows = 300;
+        checkBatchTopK(randn(new Random(25), rows * N, 1f), rows, rows * K);
+        float[] skewed = randn(new Random(26), rows * N, 1f);
+        for (int b = 0; b < rows; b += 16) {
+            for (int i = 0; i < N; i++) {
+                skewed[b * N + i] = 50f + Math.abs(skewed[b * N + i]);
+            }
+        }
+        checkBatchTopK(skewed, rows, rows * K);
+    }
+
     private static void checkBatchTopK(float[] h, int kTotal) {
+        checkBatchTopK(h, B, kTotal);
+    }
+
+    private static void checkBatchTopK(float[] h, int rows, int kTotal) {
         List<Integer> positive = new ArrayList<>();
         for (int f = 0; f < h.length; f++) {
             if (h[f] > 0) {
@@ -150,15 +171,16 @@ class CpuEngineSparsityTest {
         List<Integer> kept = new ArrayList<>(positive.subList(0, Math.min(kTotal, positive.size())));
         float minKept = kept.isEmpty() ? 0f : h[kept.getLast()];
         kept.sort(Comparator.naturalOrder());
-        try (Tensor th = tensor(engine, B, N, h); SparseCodes codes = SparseCodes.allocate(engine, B, kTotal + 9)) {
+        try (Tensor th = tensor(engine, rows, N, h);
+             SparseCodes codes = SparseCodes.allocate(engine, rows, kTotal + 9)) {
             float threshold = engine.batchTopK(th, kTotal, codes);
             assertEquals(minKept, threshold, "threshold = smallest kept value");
             int[] rowPtr = readInts(engine, codes.rowPtr());
             int[] idx = readInts(engine, codes.idx());
             float[] val = read(engine, codes.val());
-            assertEquals(kept.size(), rowPtr[B]);
+            assertEquals(kept.size(), rowPtr[rows]);
             int j = 0;
-            for (int b = 0; b < B; b++) {
+            for (int b = 0; b < rows; b++) {
                 assertEquals(j, rowPtr[b], "rowPtr[" + b + "]");
                 while (j < kept.size() && kept.get(j) / N == b) {
                     assertEquals(kept.get(j) % N, idx[j], "entry " + j);
