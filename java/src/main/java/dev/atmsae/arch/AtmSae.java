@@ -19,7 +19,9 @@ import java.util.Map;
  *   <li>Loss MSE(err̃) + λ·(1/B)·Σ f̃; backward through f̃ (masked entries get no gradient).</li>
  * </ol>
  * Dense products per step (each B×n×d): encode, decode, E, ∂W_dec, ∂W_enc = 5 while nothing can be masked
- * (before mask_start or p ≡ 0); 7 once masking is on (second decode and ∂f̃).
+ * (before mask_start or p ≡ 0); 7 once masking is on (second decode and ∂f̃); with {@code atm_stats_every} &gt; 1 the
+ * steps between statistics skip E while masking (6) and compute ∂f directly otherwise (5).
+ * Host traffic per step: a, q, ρ down and p up (O(n) floats), plus the few scalars of {@link StepMetrics}.
  *
  * <p>Export: {@code atm_eval_mask = none} → SAELens {@code standard} (the plain ReLU SAE). {@code gate} → SAELens
  * {@code jumprelu} with threshold 0 (≡ ReLU) for kept latents and Float.MAX_VALUE for latents whose final
@@ -74,10 +76,11 @@ final class AtmSae extends SaeBase {
         engine.countFires(f, fires);
         double l0 = (double) engine.countPositive(f) / batch;
         denseResidual(f, err);
-        engine.gemm(false, true, -1f, err, wDec.value(), 0f, eDotD);
 
         double rate = schedules.maskRate(step);
-        if ((step - 1) % cfg.atmStatsEvery() == 0) {
+        boolean statsStep = (step - 1) % cfg.atmStatsEvery() == 0;
+        if (statsStep) {
+            engine.gemm(false, true, -1f, err, wDec.value(), 0f, eDotD);
             engine.rowSumSquares(wDec.value(), dNormSq);
             engine.atmStats(f, eDotD, dNormSq, statA, statQ, statR);
             stats.update(download(statA), download(statQ), download(statR), rate);
@@ -88,7 +91,7 @@ final class AtmSae extends SaeBase {
 
         Tensor code;
         Tensor residual;
-        Tensor gF = eDotD;
+        Tensor gF = eDotD; // E is consumed by the statistics above; the buffer now receives ∂L/∂f̃
         if (maskable > 0) {
             double[] p = stats.p();
             float[] pf = new float[n];
@@ -102,7 +105,11 @@ final class AtmSae extends SaeBase {
             code = fMasked;
             residual = errMasked;
         } else {
-            engine.scale(gF, -2f / batch);
+            if (statsStep) {
+                engine.scale(gF, -2f / batch);
+            } else {
+                engine.gemm(false, true, 2f / batch, err, wDec.value(), 0f, gF);
+            }
             code = f;
             residual = err;
         }

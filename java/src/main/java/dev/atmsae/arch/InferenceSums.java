@@ -26,6 +26,6 @@ public record InferenceSums(long rows, double sqErr, double[] sumX, double sumSq
             fi[i] += o.fires[i];
         }
         return new InferenceSums(rows + o.rows, sqErr + o.sqErr, sx, sumSqX + o.sumSqX, sumSqXhat + o.sumSqXhat,
-                cosSum + o.cosSum, l0Count + o.l0Count, l1Sum + o.l1Sum + 0.0, fi);
+                cosSum + o.cosSum, l0Count + o.l0Count, l1Sum + o.l1Sum, fi);
     }
 }

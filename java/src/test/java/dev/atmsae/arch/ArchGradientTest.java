@@ -144,7 +144,17 @@ class ArchGradientTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void engineStepMatchesReference(ArchKind arch) {
-        TrainConfig cfg = config(arch);
+        checkEngineStep(arch, 1);
+    }
+
+    /** atm_stats_every = 2 and an even step: statistics are held, p follows the rate, the mask path skips E. */
+    @org.junit.jupiter.api.Test
+    void atmStepBetweenStatisticsUpdates() {
+        checkEngineStep(ArchKind.ATM, 2);
+    }
+
+    private void checkEngineStep(ArchKind arch, int statsEvery) {
+        TrainConfig cfg = config(arch).with("atm_stats_every", statsEvery);
         RefSae ref = RefSae.random(D, N, 7);
         if (arch.unitNormDecoder()) {
             ref.normalizeDecoderRows();
@@ -176,7 +186,11 @@ class ArchGradientTest {
                 java.util.Arrays.fill(open.kept, true);
                 RefSae.Result r0 = ref.eval(open, x, B);
                 double rate = new Schedules(cfg, TOTAL).maskRate(STEP);
-                atm.update(r0.f, r0.e, ref.wDec, B, D, rate);
+                if ((STEP - 1) % statsEvery == 0) {
+                    atm.update(r0.f, r0.e, ref.wDec, B, D, rate);
+                } else {
+                    atm.recompute(rate);
+                }
                 for (int b = 0; b < B; b++) {
                     for (int i = 0; i < N; i++) {
                         float p = (float) atm.p[i];

@@ -65,6 +65,13 @@ final class AtmReference {
             emaQ[i] = beta * emaQ[i] + (1 - beta) * q / rows;
             emaR[i] = beta * emaR[i] + (1 - beta) * Math.max(0, rho / rows);
         }
+        recompute(rate);
+    }
+
+    /** Importance, θ and p from the current EMAs. */
+    void recompute(double rate) {
+        int n = emaA.length;
+        double beta = cfg.atmEmaBeta();
         double corr = 1 - Math.pow(beta, updates);
         double[] importance = new double[n];
         double[][] stats = {emaA, emaQ, emaR};
