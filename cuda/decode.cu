@@ -81,3 +81,66 @@ extern "C" __global__ void residual(const float* xhat, const float* x, float* er
     for (long long i = blockIdx.x * (long long)blockDim.x + threadIdx.x; i < total; i += (long long)gridDim.x * blockDim.x)
         err[i] = xhat[i] - x[i];
 }
+
+// ------------------------------------------------------------------------------------------------ latent-sorted path
+// The same scatters without float atomics: entries are bucketed by latent (counting sort: count, scan, fill), then
+// one block per latent gathers its entries' rows. Reads B·k·d floats like the decode instead of issuing B·k·d
+// atomics. Entries with val == 0 are left out (absent codes), as in the atomic path.
+
+// counts[idx_j] += 1 for used entries with val_j != 0 (counts zeroed by the host).
+extern "C" __global__ void latent_count(const int* row_ptr, int batch, const int* idx, const float* val, int* counts) {
+    const int used = row_ptr[batch];
+    for (int j = blockIdx.x * blockDim.x + threadIdx.x; j < used; j += gridDim.x * blockDim.x)
+        if (val[j] != 0.0f) atomicAdd(&counts[idx[j]], 1);
+}
+
+// One block: start[i] = Σ_{i' < i} counts[i'] (start[n] = total), cursor[i] = start[i] for latent_fill.
+extern "C" __global__ void latent_offsets(const int* counts, int n, int* start, int* cursor) {
+    __shared__ int smem[32];
+    int carry = 0;
+    for (int base = 0; base < n; base += blockDim.x) {
+        int i = base + threadIdx.x;
+        int c = i < n ? counts[i] : 0;
+        int total;
+        int before = carry + block_exclusive_scan(c, smem, &total);
+        if (i < n) {
+            start[i] = before;
+            cursor[i] = before;
+        }
+        carry += total;
+    }
+    if (threadIdx.x == 0) start[n] = carry;
+}
+
+// One block per batch row: writes each used entry (val != 0) into its latent's bucket: entries[p] = j, rows[p] = b.
+// The order inside a bucket follows the atomics (sums over a bucket are not bitwise reproducible run to run).
+extern "C" __global__ void latent_fill(const int* row_ptr, const int* idx, const float* val, int* cursor,
+                                       int* entries, int* rows) {
+    const int b = blockIdx.x;
+    for (int j = row_ptr[b] + threadIdx.x; j < row_ptr[b + 1]; j += blockDim.x) {
+        if (val[j] != 0.0f) {
+            int p = atomicAdd(&cursor[idx[j]], 1);
+            entries[p] = j;
+            rows[p] = b;
+        }
+    }
+}
+
+// One block per latent i: g_w[i] += Σ_{p in bucket i} coef[entries[p]]·src[rows[p]], and g_b[i] += Σ coef when
+// g_b is given. Serves gWDec (coef = val, src = gXhat) and gWEnc/gBEnc (coef = gPre, src = xc).
+extern "C" __global__ void latent_gather_rows(const int* start, const int* entries, const int* rows,
+                                              const float* coef, const float* src, float* g_w, float* g_b, int d) {
+    const int i = blockIdx.x;
+    const int p0 = start[i], p1 = start[i + 1];
+    if (p0 == p1) return;
+    for (int c = threadIdx.x; c < d; c += blockDim.x) {
+        float acc = 0.0f;
+        for (int p = p0; p < p1; p++) acc = fmaf(coef[entries[p]], src[(size_t)rows[p] * d + c], acc);
+        g_w[(size_t)i * d + c] += acc;
+    }
+    if (g_b != nullptr && threadIdx.x == 0) {
+        float s = 0.0f;
+        for (int p = p0; p < p1; p++) s += coef[entries[p]];
+        g_b[i] += s;
+    }
+}

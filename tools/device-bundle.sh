@@ -14,8 +14,8 @@ export JAVA_HOME
 limit_mb=60
 core="java/target/atmsae.jar"
 bench="benchmarks/target/atmsae-benchmarks.jar"
-if [[ ! -f "$core" || ! -f "$bench" || ! -d java/target/lib ]]; then
-  echo "device-bundle: building the jars first (mvn package -DskipTests)"
+# Always repackage (incremental, seconds) so the bundle never carries stale jars; DEVICE_BUNDLE_SKIP_BUILD=1 skips.
+if [[ -z "${DEVICE_BUNDLE_SKIP_BUILD:-}" || ! -f "$core" || ! -f "$bench" || ! -d java/target/lib ]]; then
   native-build/build.sh
   MAVEN_OPTS="${MAVEN_OPTS:---sun-misc-unsafe-memory-access=allow}" mvn -B -q -pl java,benchmarks -am package -DskipTests
 fi

@@ -17,7 +17,6 @@ import dev.atmsae.engine.cuda.Precision;
 import dev.atmsae.train.Philox;
 import dev.atmsae.train.TrainConfig;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
@@ -45,7 +44,9 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Usage: {@code GpuBench [--out DIR] [--python PY] [--torch-peer torch_sae.py] [--widths 16384,65536]
  * [--batch 4096] [--d 2304] [--steps 30] [--precisions fp32,tf32,bf16] [--archs atm,topk,batchtopk,jumprelu,relu]
- * [--quick]}
+ * [--torch-modes eager,compile | none] [--torch-timeout-s 480] [--no-kernels] [--quick]}. A device command is limited
+ * to 10 minutes, so the full matrix is meant to be run in slices (e.g. one precision or one width per invocation,
+ * each writing its own --out).
  */
 public final class GpuBench {
     private static final int K = 64;
@@ -67,7 +68,7 @@ public final class GpuBench {
             if (!a.startsWith("--")) {
                 throw new IllegalArgumentException("unexpected argument " + a);
             }
-            boolean flag = a.equals("--quick");
+            boolean flag = a.equals("--quick") || a.equals("--no-kernels");
             opts.put(a.substring(2), flag ? "true" : args[++i]);
         }
         CudaAvailability.Result probe = CudaAvailability.probe();
@@ -108,7 +109,9 @@ public final class GpuBench {
             md.append("# atmsae GPU benchmark\n\n").append(Instant.now()).append(", ").append(engine.describe())
                     .append("\n\n");
             Map<Precision, Double> peak = ceilings(engine, precisions);
-            kernels(engine, d, 16384, batch);
+            if (!opts.containsKey("no-kernels")) {
+                kernels(engine, d, 16384, batch);
+            }
             ObjectNode ours = training(engine, d, batch, widths, steps, precisions, archs, peak);
             JsonNode torch = torchPeer(out, d, batch, widths, steps, precisions, archs);
             ratios(ours, torch);
@@ -195,8 +198,18 @@ public final class GpuBench {
             ks.put("topK k=64", () -> e.topK(h, K, null, codes));
             ks.put("batchTopK k·B", () -> e.batchTopK(h, K * b, bcodes));
             ks.put("sparseDecode", () -> e.sparseDecode(codes, wDec, bDec, xhat));
-            ks.put("sparseDecodeBackward", () -> e.sparseDecodeBackward(codes, err, wDec, gVal, gW));
-            ks.put("sparseEncoderBackward", () -> e.sparseEncoderBackward(codes, gVal, xc, gW, bEnc));
+            ks.put("sparseDecodeBackward (sorted)", () -> e.sparseDecodeBackward(codes, err, wDec, gVal, gW));
+            ks.put("sparseEncoderBackward (sorted)", () -> e.sparseEncoderBackward(codes, gVal, xc, gW, bEnc));
+            ks.put("sparseDecodeBackward (atomic)", () -> {
+                e.setSparseScatter(CudaEngine.SparseScatter.ATOMIC);
+                e.sparseDecodeBackward(codes, err, wDec, gVal, gW);
+                e.setSparseScatter(CudaEngine.SparseScatter.SORTED);
+            });
+            ks.put("sparseEncoderBackward (atomic)", () -> {
+                e.setSparseScatter(CudaEngine.SparseScatter.ATOMIC);
+                e.sparseEncoderBackward(codes, gVal, xc, gW, bEnc);
+                e.setSparseScatter(CudaEngine.SparseScatter.SORTED);
+            });
             ks.put("gemm decoder grad (fᵀ·err)", () -> e.gemm(true, false, 1f, f, err, 0f, gW));
             ks.put("atmStats", () -> e.atmStats(f, h, dn, a, q, rho));
             ks.put("atmMask (Philox)", () -> e.atmMask(f, p, 42, 7, 0, f2));
@@ -318,23 +331,36 @@ public final class GpuBench {
             report.put("torch_peer", "not run: python or script missing");
             return null;
         }
+        String modes = opt("torch-modes", quick() ? "eager" : "eager,compile");
+        if (modes.equals("none")) {
+            report.put("torch_peer", "not run (--torch-modes none)");
+            return null;
+        }
         Path peerJson = out.resolve("torch-peer.json");
+        Files.deleteIfExists(peerJson);
         List<String> cmd = new ArrayList<>(List.of(python, script.toString(), "--d", "" + d, "--batch", "" + b,
                 "--k", "" + K, "--steps", "" + steps, "--json", peerJson.toString(),
                 "--widths", Arrays.stream(widths).mapToObj(Integer::toString).reduce((x, y) -> x + "," + y).orElse(""),
                 "--precisions", String.join(",", precisions.stream().map(p -> p.name().toLowerCase(Locale.ROOT)).toList()),
                 "--archs", String.join(",", archs.stream().map(ArchKind::id).toList())));
-        if (quick()) {
+        if (!modes.contains("compile")) {
             cmd.add("--no-compile");
         }
-        Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        String log = new String(proc.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        boolean done = proc.waitFor(60, TimeUnit.MINUTES);
-        Files.writeString(out.resolve("torch-peer.log"), log);
-        if (!done || proc.exitValue() != 0 || !Files.exists(peerJson)) {
+        // Output to a file (not a pipe) so the timeout below works even when the child hangs.
+        Path log = out.resolve("torch-peer.log");
+        Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+        long timeout = Long.parseLong(opt("torch-timeout-s", "480"));
+        boolean done = proc.waitFor(timeout, TimeUnit.SECONDS);
+        if (!done) {
+            proc.destroyForcibly();
+        }
+        if (!Files.exists(peerJson)) {
             md.append("## PyTorch peer\n\nfailed (see torch-peer.log)\n\n");
-            report.put("torch_peer", "failed: exit " + (done ? proc.exitValue() : "timeout"));
+            report.put("torch_peer", "failed: " + (done ? "exit " + proc.exitValue() : "timeout after " + timeout + " s"));
             return null;
+        }
+        if (!done) {
+            md.append("PyTorch peer stopped after ").append(timeout).append(" s: partial results below.\n\n");
         }
         JsonNode peer = json.readTree(peerJson.toFile());
         report.set("torch_peer", peer);

@@ -65,7 +65,16 @@ public final class CudaEngine implements Engine {
     private final int smCount;
     private final int maxDynamicSmem;
     private Precision precision;
+    private SparseScatter scatter = SparseScatter.SORTED;
     private boolean closed;
+
+    /** How the sparse backward kernels accumulate rows into gWDec / gWEnc (both give the same sums). */
+    public enum SparseScatter {
+        /** One float atomicAdd per (entry, column): simple, B·k·d atomics. */
+        ATOMIC,
+        /** Entries bucketed by latent (counting sort), then one block per latent gathers: no float atomics. */
+        SORTED
+    }
 
     // Scratch owned by the engine (freed in close()).
     private final DevPtr partials = new DevPtr();
@@ -76,6 +85,13 @@ public final class CudaEngine implements Engine {
     private DevPtr btkTake;
     private int btkRowsCapacity;
     private int topkSmemSet = DEFAULT_DYNAMIC_SMEM;
+    private final DevPtr latCounts = new DevPtr();
+    private final DevPtr latStart = new DevPtr();
+    private final DevPtr latCursor = new DevPtr();
+    private final DevPtr latEntries = new DevPtr();
+    private final DevPtr latRows = new DevPtr();
+    private int latN = -1;
+    private int latCapacity = -1;
 
     /** Opens device {@code ordinal}; throws UserError (message starting "--engine cuda: ") when CUDA is unusable. */
     public static CudaEngine open(int ordinal, Precision precision) {
@@ -139,6 +155,15 @@ public final class CudaEngine implements Engine {
     /** Switches the arithmetic of later dense products (weights stay float32). */
     public void setPrecision(Precision precision) {
         this.precision = precision;
+    }
+
+    public SparseScatter sparseScatter() {
+        return scatter;
+    }
+
+    /** Chooses the sparse backward accumulation (benchmarks and the self-test run both). */
+    public void setSparseScatter(SparseScatter scatter) {
+        this.scatter = scatter;
     }
 
     /** A CUDA-event timer on this engine's stream (benchmarks). */
@@ -531,10 +556,43 @@ public final class CudaEngine implements Engine {
             launch(Kernel.SPARSE_DECODE_GRAD_VAL, b, 1, THREADS, 1, 0, dev(codes.rowPtr()), dev(codes.idx()), tg, tw, tgv, d);
         }
         launch1d(Kernel.SPARSE_ZERO_TAIL, codes.capacity(), dev(codes.rowPtr()), b, tgv, codes.capacity());
-        if (b > 0) {
+        if (b == 0) {
+            return;
+        }
+        if (scatter == SparseScatter.SORTED) {
+            buildLatentIndex(codes, tgw.rows());
+            launch(Kernel.LATENT_GATHER_ROWS, tgw.rows(), 1, THREADS, 1, 0, latStart, latEntries, latRows,
+                    dev(codes.val()), tg, tgw, NULL, d);
+        } else {
             launch(Kernel.SPARSE_DECODE_GRAD_WDEC, b, 1, THREADS, 1, 0, dev(codes.rowPtr()), dev(codes.idx()),
                     dev(codes.val()), tg, tgw, d);
         }
+    }
+
+    /** Buckets the used entries with val != 0 by latent: latStart [n+1], latEntries/latRows [capacity]. */
+    private void buildLatentIndex(SparseCodes codes, int n) {
+        if (latN < n || latCapacity < codes.capacity()) {
+            if (latN >= 0) {
+                cuMemFree(latCounts);
+                cuMemFree(latStart);
+                cuMemFree(latCursor);
+                cuMemFree(latEntries);
+                cuMemFree(latRows);
+            }
+            latN = Math.max(n, latN);
+            latCapacity = Math.max(Math.max(codes.capacity(), 1), latCapacity);
+            cuMemAlloc(latCounts, latN * 4L);
+            cuMemAlloc(latStart, (latN + 1) * 4L);
+            cuMemAlloc(latCursor, latN * 4L);
+            cuMemAlloc(latEntries, latCapacity * 4L);
+            cuMemAlloc(latRows, latCapacity * 4L);
+        }
+        cuMemsetD32Async(latCounts, 0, n, stream);
+        launch1d(Kernel.LATENT_COUNT, codes.capacity(), dev(codes.rowPtr()), codes.batch(), dev(codes.idx()),
+                dev(codes.val()), latCounts);
+        launch(Kernel.LATENT_OFFSETS, 1, 1, 1024, 1, 0, latCounts, n, latStart, latCursor);
+        launch(Kernel.LATENT_FILL, codes.batch(), 1, THREADS, 1, 0, dev(codes.rowPtr()), dev(codes.idx()),
+                dev(codes.val()), latCursor, latEntries, latRows);
     }
 
     @Override
@@ -552,8 +610,14 @@ public final class CudaEngine implements Engine {
         if (codes.batch() == 0) {
             return;
         }
-        launch(Kernel.SPARSE_ENCODER_BACKWARD, codes.batch(), 1, THREADS, 1, 0, dev(codes.rowPtr()), dev(codes.idx()),
-                dev(codes.val()), tgp, txc, tgw, tgb, d);
+        if (scatter == SparseScatter.SORTED) {
+            buildLatentIndex(codes, tgw.rows());
+            launch(Kernel.LATENT_GATHER_ROWS, tgw.rows(), 1, THREADS, 1, 0, latStart, latEntries, latRows, tgp, txc,
+                    tgw, tgb, d);
+        } else {
+            launch(Kernel.SPARSE_ENCODER_BACKWARD, codes.batch(), 1, THREADS, 1, 0, dev(codes.rowPtr()),
+                    dev(codes.idx()), dev(codes.val()), tgp, txc, tgw, tgb, d);
+        }
     }
 
     @Override
@@ -701,6 +765,13 @@ public final class CudaEngine implements Engine {
         cuMemFree(btkState);
         cuMemFree(btkHist);
         freeBatchTopKRows();
+        if (latN >= 0) {
+            cuMemFree(latCounts);
+            cuMemFree(latStart);
+            cuMemFree(latCursor);
+            cuMemFree(latEntries);
+            cuMemFree(latRows);
+        }
         cublas.close();
         module.close();
         cuStreamDestroy(stream);

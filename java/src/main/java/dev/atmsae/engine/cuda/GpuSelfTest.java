@@ -34,6 +34,14 @@ public final class GpuSelfTest {
                 }
             }
             engine.setPrecision(Precision.FP32);
+            engine.setSparseScatter(CudaEngine.SparseScatter.ATOMIC);
+            try {
+                new CudaParity(engine).sparseDecode();
+                outcomes = append(outcomes, new CudaParity.Outcome("sparse backward, ATOMIC scatter", true, "ok"));
+            } catch (RuntimeException e) {
+                outcomes = append(outcomes, new CudaParity.Outcome("sparse backward, ATOMIC scatter", false, e.getMessage()));
+            }
+            engine.setSparseScatter(CudaEngine.SparseScatter.SORTED);
             try (dev.atmsae.engine.Engine cpu = dev.atmsae.engine.Engines.cpu()) {
                 for (dev.atmsae.arch.ArchKind arch : dev.atmsae.arch.ArchKind.values()) {
                     String bad;

@@ -27,6 +27,10 @@ public enum Kernel {
     SPARSE_ENCODER_BACKWARD("sparse_encoder_backward"),
     SPARSE_RELU_MASK("sparse_relu_mask"),
     RESIDUAL("residual"),
+    LATENT_COUNT("latent_count"),
+    LATENT_OFFSETS("latent_offsets"),
+    LATENT_FILL("latent_fill"),
+    LATENT_GATHER_ROWS("latent_gather_rows"),
     // atm_stats.cu, mask.cu
     ATM_STATS("atm_stats"),
     ATM_MASK("atm_mask"),

@@ -5,7 +5,7 @@ package dev.atmsae.engine.cuda;
  * the product's inner arithmetic changes, through cuBLAS's compute type on float32 operands.
  */
 public enum Precision {
-    /** Pedantic-free float32 (CUBLAS_COMPUTE_32F, no tensor-core down-conversion). */
+    /** Plain float32 (CUBLAS_COMPUTE_32F: no TF32 or bf16 rounding of the operands). */
     FP32(68),
     /** TF32 tensor cores (CUBLAS_COMPUTE_32F_FAST_TF32): 10-bit mantissa inputs, float32 accumulate. */
     TF32(77),

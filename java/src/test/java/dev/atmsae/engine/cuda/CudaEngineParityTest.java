@@ -22,6 +22,16 @@ class CudaEngineParityTest {
     }
 
     @Test
+    void atomicScatterAgreesWithTheReferenceToo() {
+        CudaAvailability.Result probe = CudaAvailability.probe();
+        assumeTrue(probe.available(), "no CUDA device: " + probe.reason());
+        try (CudaEngine engine = CudaEngine.open(0, Precision.FP32)) {
+            engine.setSparseScatter(CudaEngine.SparseScatter.ATOMIC);
+            new CudaParity(engine).sparseDecode();
+        }
+    }
+
+    @Test
     void tf32AndBf16ProductsStayWithinTheirTolerances() {
         CudaAvailability.Result probe = CudaAvailability.probe();
         assumeTrue(probe.available(), "no CUDA device: " + probe.reason());
