@@ -94,7 +94,7 @@ public final class SweepCommand implements Callable<Integer> {
         }
         SweepSpec s = new SweepSpec(data, evalData, kinds, targetL0s, seeds, width, tokens, batch, evalTokens, probeSet,
                 truth, out, engine, threads, new LinkedHashMap<>(sets), new LinkedHashMap<>(meta), quiet);
-        List<RunResult> runs = new Sweep(s, () -> EngineChoice.open(engine, threads), System.err).run();
+        List<RunResult> runs = new Sweep(s, () -> EngineChoice.open(engine, threads, spec.commandLine()), System.err).run();
         List<Aggregate> cells = Aggregate.of(runs);
         MarkdownTable table = SweepReport.table(cells, probeSet != null, truth != null);
         Map<String, String> plots = SweepReport.plots(out, "", runs, cells);
