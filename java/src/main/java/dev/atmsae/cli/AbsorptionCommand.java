@@ -1,5 +1,7 @@
 package dev.atmsae.cli;
 
+import dev.atmsae.engine.Engine;
+import dev.atmsae.eval.EngineCodes;
 import dev.atmsae.eval.SaeForward;
 import dev.atmsae.eval.absorption.AbsorptionEval;
 import dev.atmsae.eval.absorption.AbsorptionOptions;
@@ -71,6 +73,10 @@ public final class AbsorptionCommand implements Callable<Integer> {
     @Option(names = "--sparse-k", split = ",", defaultValue = "1,2,5,10,20", description = "k values for sparse probing (default ${DEFAULT-VALUE}).")
     int[] sparseK;
 
+    @Option(names = "--engine", defaultValue = "cpu", paramLabel = "ENGINE",
+            description = "Engine that encodes the probe rows: cpu | cuda | auto (default ${DEFAULT-VALUE}).")
+    String engineName;
+
     @Spec
     CommandSpec spec;
 
@@ -98,7 +104,10 @@ public final class AbsorptionCommand implements Callable<Integer> {
         AbsorptionOptions options = AbsorptionOptions.defaults().withMinProbeF1(minProbeF1).withMinClasses(minClasses)
                 .withParents(parents);
         AbsorptionEval.checkWidth(set, weights);
-        SaeForward.Codes codes = SaeForward.encode(weights, set.acts(), set.n()); // shared by both evaluations
+        SaeForward.Codes codes; // shared by both evaluations
+        try (Engine engine = EngineChoice.open(engineName, null, spec.commandLine())) {
+            codes = EngineCodes.encode(engine, weights, set.acts(), set.n());
+        }
         AbsorptionReport report = AbsorptionEval.run(set, weights, codes, options);
         SparseProbing.Report sparse = noSparseProbing ? null : SparseProbing.run(set, codes, sparseK);
         write(ReportWriter.json(report, sparse), ReportWriter.markdown(report, sparse));

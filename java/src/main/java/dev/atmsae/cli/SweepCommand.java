@@ -73,7 +73,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU engine threads (default: all processors).")
     Integer threads;
 
-    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A TrainConfig key for every run (repeatable).")
+    @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A TrainConfig key for every run, or ARCH:KEY=VALUE for one architecture (repeatable).")
     Map<String, String> sets = new LinkedHashMap<>();
 
     @Option(names = "--meta", paramLabel = "KEY=VALUE", description = "Extra cfg.json metadata for every export.")

@@ -19,10 +19,10 @@ public record Aggregate(String arch, double targetL0, int seeds, Map<String, dou
         m.put("core.fvu", "FVU");
         m.put("core.cosine_sim", "cosine");
         m.put("core.dead_fraction", "dead");
-        m.put("absorption.absorption_fraction", "absorption fraction (POS)");
-        m.put("absorption.absorption_fraction_legacy", "legacy fraction (POS)");
-        m.put("absorption.full_absorption", "full absorption (POS)");
-        m.put("absorption.paper_score", "paper score (POS)");
+        m.put("absorption.absorption_fraction", "absorption fraction (probe set)");
+        m.put("absorption.absorption_fraction_legacy", "legacy fraction (probe set)");
+        m.put("absorption.full_absorption", "full absorption (probe set)");
+        m.put("absorption.paper_score", "paper score (probe set)");
         m.put("truth.absorption_fraction", "absorption fraction (truth)");
         m.put("truth.full_absorption", "full absorption (truth)");
         m.put("truth.paper_score", "paper score (truth)");

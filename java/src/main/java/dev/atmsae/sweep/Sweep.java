@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.atmsae.arch.ArchKind;
 import dev.atmsae.data.ActivationLoader;
 import dev.atmsae.engine.Engine;
+import dev.atmsae.eval.EngineCodes;
 import dev.atmsae.eval.SaeEvaluator;
+import dev.atmsae.eval.SaeForward;
 import dev.atmsae.eval.absorption.AbsorptionEval;
 import dev.atmsae.eval.absorption.AbsorptionOptions;
 import dev.atmsae.eval.absorption.AbsorptionReport;
@@ -53,6 +55,7 @@ public final class Sweep {
     /** Trains and evaluates every run; returns the per-run results in sweep order. */
     public List<RunResult> run() {
         ProbeSet probeSet = spec.probeSet() == null ? null : ProbeSets.read(spec.probeSet());
+        AbsorptionEval.ProbeCache probes = probeSet == null ? null : new AbsorptionEval.ProbeCache(probeSet);
         SynthGenerator truth = spec.truth() == null ? null : SynthFiles.readTruth(spec.truth());
         List<RunResult> results = new ArrayList<>();
         int total = spec.archs().size() * spec.targetL0s().size() * spec.seeds().size();
@@ -69,7 +72,7 @@ public final class Sweep {
                         say("[%d/%d] %s: done before, reusing %s", index, total, dir.getFileName(), resultFile);
                     } else {
                         say("[%d/%d] %s: training", index, total, dir.getFileName());
-                        r = trainAndEvaluate(arch, l0, seed, dir, probeSet, truth);
+                        r = trainAndEvaluate(arch, l0, seed, dir, probeSet, probes, truth);
                         write(resultFile, r.toMap());
                     }
                     results.add(r);
@@ -86,7 +89,7 @@ public final class Sweep {
     }
 
     private RunResult trainAndEvaluate(ArchKind arch, double l0, long seed, Path dir, ProbeSet probeSet,
-                                       SynthGenerator truth) {
+                                       AbsorptionEval.ProbeCache probes, SynthGenerator truth) {
         TrainConfig config = configFor(arch, l0, seed);
         Map<String, Object> metadata = new LinkedHashMap<>(spec.metadata());
         metadata.putIfAbsent("dataset_path", spec.data().toString());
@@ -113,8 +116,10 @@ public final class Sweep {
             Map<String, Object> absorption = null;
             Map<String, Object> sparseProbing = null;
             if (probeSet != null) {
-                AbsorptionReport report = AbsorptionEval.run(probeSet, weights, AbsorptionOptions.defaults());
-                SparseProbing.Report sparse = SparseProbing.run(probeSet, weights, SparseProbing.DEFAULT_KS);
+                SaeForward.Codes codes = EngineCodes.encode(engine, weights, probeSet.acts(), probeSet.n());
+                AbsorptionReport report = AbsorptionEval.run(probeSet, weights, codes, AbsorptionOptions.defaults(),
+                        probes);
+                SparseProbing.Report sparse = SparseProbing.run(probeSet, codes, SparseProbing.DEFAULT_KS);
                 writeText(dir.resolve("absorption.json"), ReportWriter.json(report, sparse));
                 writeText(dir.resolve("absorption.md"), ReportWriter.markdown(report, sparse));
                 absorption = summarize(report);
@@ -142,7 +147,18 @@ public final class Sweep {
     /** The run's TrainConfig: the sweep's overrides, then width/batch/seed and the L0 target in the arch's own terms. */
     TrainConfig configFor(ArchKind arch, double l0, long seed) {
         Map<String, Object> m = new LinkedHashMap<>(TrainConfig.defaults(arch).toMap());
-        m.putAll(spec.overrides());
+        // "key" applies to every architecture, "arch:key" (e.g. "jumprelu:lr") to that one only, and wins.
+        spec.overrides().forEach((key, value) -> {
+            if (!key.contains(":")) {
+                m.put(key, value);
+            }
+        });
+        spec.overrides().forEach((key, value) -> {
+            int colon = key.indexOf(':');
+            if (colon > 0 && ArchKind.parse(key.substring(0, colon)) == arch) {
+                m.put(key.substring(colon + 1), value);
+            }
+        });
         m.put("arch", arch.id());
         m.put("width", spec.width());
         m.put("batch_size", spec.batch());

@@ -26,7 +26,7 @@ public final class SweepReport {
     public static MarkdownTable table(List<Aggregate> cells, boolean withProbeSet, boolean withTruth) {
         List<String> header = new ArrayList<>(List.of("arch", "target L0", "seeds", "L0", "FVU", "cosine", "dead %"));
         if (withProbeSet) {
-            header.addAll(List.of("abs. fraction (POS)", "full abs. (POS)", "paper score (POS)", "sparse probe acc k=1"));
+            header.addAll(List.of("abs. fraction (probe set)", "full abs. (probe set)", "paper score (probe set)", "sparse probe acc k=1"));
         }
         if (withTruth) {
             header.addAll(List.of("abs. fraction (truth)", "full abs. (truth)", "paper score (truth)", "MMCS (truth)"));
@@ -64,8 +64,8 @@ public final class SweepReport {
         cells.forEach(c -> archs.add(c.arch()));
         String[][] curves = {
             {"core.fvu", "FVU vs L0", "FVU", "fvu-vs-l0.png"},
-            {"absorption.absorption_fraction", "Absorption fraction (POS) vs L0", "absorption fraction", "absorption-vs-l0.png"},
-            {"absorption.full_absorption", "Full absorption (POS) vs L0", "full absorption", "full-absorption-vs-l0.png"},
+            {"absorption.absorption_fraction", "Absorption fraction (probe set) vs L0", "absorption fraction", "absorption-vs-l0.png"},
+            {"absorption.full_absorption", "Full absorption (probe set) vs L0", "full absorption", "full-absorption-vs-l0.png"},
             {"truth.absorption_fraction", "Absorption fraction (ground truth) vs L0", "absorption fraction", "truth-absorption-vs-l0.png"},
         };
         for (String[] c : curves) {

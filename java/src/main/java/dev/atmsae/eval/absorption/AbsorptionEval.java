@@ -36,6 +36,34 @@ public final class AbsorptionEval {
 
     /** As {@link #run(ProbeSet, SaeWeights, AbsorptionOptions)} with the SAE codes of every row precomputed. */
     public static AbsorptionReport run(ProbeSet set, SaeWeights sae, SaeForward.Codes codes, AbsorptionOptions options) {
+        return run(set, sae, codes, options, new ProbeCache(set));
+    }
+
+    /**
+     * The ground-truth probes depend only on the probe set and the probe L2, not on the SAE: a sweep fits them once
+     * per probe set and scores every SAE against the same probes (which also makes SAEs comparable).
+     */
+    public static final class ProbeCache {
+        private final ProbeSet set;
+        private final java.util.concurrent.ConcurrentHashMap<String, GroundTruthProbe> probes =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        public ProbeCache(ProbeSet set) {
+            this.set = set;
+        }
+
+        GroundTruthProbe probe(int parent, int[] train, int[] test, boolean[] label, double l2) {
+            return probes.computeIfAbsent(parent + "/" + l2,
+                    key -> groundTruthProbe(set.acts(), set.d(), train, test, label, l2));
+        }
+    }
+
+    /** As above, reusing (and filling) {@code cache}, which must belong to {@code set}. */
+    public static AbsorptionReport run(ProbeSet set, SaeWeights sae, SaeForward.Codes codes, AbsorptionOptions options,
+                                       ProbeCache cache) {
+        if (cache.set != set) {
+            throw new IllegalArgumentException("the probe cache belongs to another probe set");
+        }
         checkWidth(set, sae);
         if (codes.rows() != set.n() || codes.cols() != sae.dSae()) {
             throw new IllegalArgumentException("codes do not match the probe set and SAE");
@@ -49,7 +77,7 @@ public final class AbsorptionEval {
                     + ", test " + test.length + ")");
         }
         List<AbsorptionReport.ClassResult> classes = parentIds.parallelStream()
-                .map(p -> scoreParent(set, sae, codes, norms, train, test, p, options)).toList();
+                .map(p -> scoreParent(set, sae, codes, norms, train, test, p, options, cache)).toList();
         return aggregate(set, sae, options, parentIds.size(), classes);
     }
 
@@ -101,13 +129,13 @@ public final class AbsorptionEval {
 
     private static AbsorptionReport.ClassResult scoreParent(ProbeSet set, SaeWeights sae, SaeForward.Codes codes,
                                                             double[] norms, int[] train, int[] test, int p,
-                                                            AbsorptionOptions options) {
+                                                            AbsorptionOptions options, ProbeCache cache) {
         ProbeSet.ParentClass parent = set.parents().get(p);
         boolean[] label = new boolean[set.n()];
         for (int i = 0; i < set.n(); i++) {
             label[i] = set.parent()[i] == p;
         }
-        GroundTruthProbe probe = groundTruthProbe(set.acts(), set.d(), train, test, label, options.probeL2());
+        GroundTruthProbe probe = cache.probe(p, train, test, label, options.probeL2());
         double[] unit = probe.model().unitDirection();
         double[] cos = SaeForward.decoderCosines(sae, unit);
         int topCos = 0;

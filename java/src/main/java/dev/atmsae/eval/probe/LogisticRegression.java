@@ -155,8 +155,12 @@ public final class LogisticRegression {
             int n = x.n();
             for (int i = 0; i < n; i++) {
                 double z = x.dot(i, theta) + b;
-                loss += s[i] * (softplus(z) - (y[i] ? z : 0));
-                double r = s[i] * (sigmoid(z) - (y[i] ? 1 : 0)) / n;
+                // One exp per row serves both the loss and the gradient (this loop dominates probe fitting).
+                double e = Math.exp(-Math.abs(z));
+                double softplus = Math.max(z, 0) + log1pSmall(e);
+                double sigmoid = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
+                loss += s[i] * (softplus - (y[i] ? z : 0));
+                double r = s[i] * (sigmoid - (y[i] ? 1 : 0)) / n;
                 x.addTo(i, r, grad);
                 grad[d] += r;
             }
@@ -169,9 +173,14 @@ public final class LogisticRegression {
         }
     }
 
+    /** log(1 + e) for e in [0, 1]: Math.log is an intrinsic (log1p is not); a series keeps precision for tiny e. */
+    static double log1pSmall(double e) {
+        return e < 1e-4 ? e * (1 - e * (0.5 - e / 3)) : Math.log(1 + e);
+    }
+
     /** log(1 + e^z) without overflow. */
     public static double softplus(double z) {
-        return z > 0 ? z + Math.log1p(Math.exp(-z)) : Math.log1p(Math.exp(z));
+        return Math.max(z, 0) + log1pSmall(Math.exp(-Math.abs(z)));
     }
 
     public static double sigmoid(double z) {
