@@ -55,7 +55,8 @@ public final class Sweep {
     /** Trains and evaluates every run; returns the per-run results in sweep order. */
     public List<RunResult> run() {
         ProbeSet probeSet = spec.probeSet() == null ? null : ProbeSets.read(spec.probeSet());
-        AbsorptionEval.ProbeCache probes = probeSet == null ? null : new AbsorptionEval.ProbeCache(probeSet);
+        Probes probes = probeSet == null ? null : new Probes(new AbsorptionEval.ProbeCache(probeSet),
+                new SparseProbing.RawCache(probeSet, SparseProbing.DEFAULT_KS));
         SynthGenerator truth = spec.truth() == null ? null : SynthFiles.readTruth(spec.truth());
         List<RunResult> results = new ArrayList<>();
         int total = spec.archs().size() * spec.targetL0s().size() * spec.seeds().size();
@@ -89,7 +90,7 @@ public final class Sweep {
     }
 
     private RunResult trainAndEvaluate(ArchKind arch, double l0, long seed, Path dir, ProbeSet probeSet,
-                                       AbsorptionEval.ProbeCache probes, SynthGenerator truth) {
+                                       Probes probes, SynthGenerator truth) {
         TrainConfig config = configFor(arch, l0, seed);
         Map<String, Object> metadata = new LinkedHashMap<>(spec.metadata());
         metadata.putIfAbsent("dataset_path", spec.data().toString());
@@ -118,8 +119,9 @@ public final class Sweep {
             if (probeSet != null) {
                 SaeForward.Codes codes = EngineCodes.encode(engine, weights, probeSet.acts(), probeSet.n());
                 AbsorptionReport report = AbsorptionEval.run(probeSet, weights, codes, AbsorptionOptions.defaults(),
-                        probes);
-                SparseProbing.Report sparse = SparseProbing.run(probeSet, codes, SparseProbing.DEFAULT_KS);
+                        probes.groundTruth());
+                SparseProbing.Report sparse = SparseProbing.run(probeSet, codes, SparseProbing.DEFAULT_KS,
+                        probes.raw());
                 writeText(dir.resolve("absorption.json"), ReportWriter.json(report, sparse));
                 writeText(dir.resolve("absorption.md"), ReportWriter.markdown(report, sparse));
                 absorption = summarize(report);
@@ -142,6 +144,10 @@ public final class Sweep {
         } catch (IOException e) {
             throw new UserError("sweep: cannot write results into " + dir + ": " + e.getMessage(), e);
         }
+    }
+
+    /** What depends on the probe set alone, fitted once per sweep and shared by every SAE. */
+    private record Probes(AbsorptionEval.ProbeCache groundTruth, SparseProbing.RawCache raw) {
     }
 
     /** The run's TrainConfig: the sweep's overrides, then width/batch/seed and the L0 target in the arch's own terms. */

@@ -46,6 +46,30 @@ public final class SparseProbing {
 
     /** With precomputed SAE codes of every row of the set. */
     public static Report run(ProbeSet set, SaeForward.Codes codes, int[] ks) {
+        return run(set, codes, ks, new RawCache(set, ks));
+    }
+
+    /**
+     * The probes on raw activation dimensions depend only on the probe set and the k values, not on the SAE: a sweep
+     * computes them once per probe set and sets every SAE beside the same numbers.
+     */
+    public static final class RawCache {
+        private final ProbeSet set;
+        private final int[] ks;
+        private final java.util.concurrent.ConcurrentHashMap<String, double[]> accuracy =
+                new java.util.concurrent.ConcurrentHashMap<>();
+
+        public RawCache(ProbeSet set, int[] ks) {
+            this.set = set;
+            this.ks = ks.clone();
+        }
+    }
+
+    /** As above, reusing (and filling) {@code cache}, which must belong to {@code set} and {@code ks}. */
+    public static Report run(ProbeSet set, SaeForward.Codes codes, int[] ks, RawCache cache) {
+        if (cache.set != set || !Arrays.equals(cache.ks, ks)) {
+            throw new IllegalArgumentException("the raw-probe cache belongs to another probe set or k list");
+        }
         int[] train = set.rowsOf(ProbeSet.TRAIN), test = set.rowsOf(ProbeSet.TEST);
         List<String> skipped = new ArrayList<>();
         List<Task> tasks = new ArrayList<>();
@@ -59,17 +83,13 @@ public final class SparseProbing {
         }
         List<ClassRow> rows = tasks.parallelStream().map(t -> {
             double[] saeDiff = meanDifferenceSparse(codes, train, t.label());
-            double[] rawDiff = meanDifferenceDense(set.acts(), set.d(), train, t.label());
             int[] saeOrder = KSparseProbing.topSigned(abs(saeDiff), Math.min(max(ks), codes.cols()));
-            int[] rawOrder = KSparseProbing.topSigned(abs(rawDiff), Math.min(max(ks), set.d()));
-            double[] saeAcc = new double[ks.length], rawAcc = new double[ks.length];
+            double[] saeAcc = new double[ks.length];
             for (int q = 0; q < ks.length; q++) {
                 int[] sel = Arrays.copyOf(saeOrder, Math.min(ks[q], saeOrder.length));
                 saeAcc[q] = accuracy(codes.gather(train, sel), codes.gather(test, sel), sel.length, train, test, t.label());
-                int[] selRaw = Arrays.copyOf(rawOrder, Math.min(ks[q], rawOrder.length));
-                rawAcc[q] = accuracy(gatherDense(set.acts(), set.d(), train, selRaw), gatherDense(set.acts(), set.d(), test, selRaw),
-                        selRaw.length, train, test, t.label());
             }
+            double[] rawAcc = cache.accuracy.computeIfAbsent(t.name(), name -> rawAccuracy(set, ks, train, test, t.label()));
             return new ClassRow(t.name(), count(t.label(), train), count(t.label(), test), saeAcc, rawAcc, saeOrder);
         }).toList();
         double[] meanSae = new double[ks.length], meanRaw = new double[ks.length];
@@ -105,6 +125,19 @@ public final class SparseProbing {
             }
         }
         return out;
+    }
+
+    /** The same k-sparse probes on raw activation dimensions (mean-difference selection, then logistic regression). */
+    private static double[] rawAccuracy(ProbeSet set, int[] ks, int[] train, int[] test, boolean[] label) {
+        double[] rawDiff = meanDifferenceDense(set.acts(), set.d(), train, label);
+        int[] rawOrder = KSparseProbing.topSigned(abs(rawDiff), Math.min(max(ks), set.d()));
+        double[] rawAcc = new double[ks.length];
+        for (int q = 0; q < ks.length; q++) {
+            int[] selRaw = Arrays.copyOf(rawOrder, Math.min(ks[q], rawOrder.length));
+            rawAcc[q] = accuracy(gatherDense(set.acts(), set.d(), train, selRaw),
+                    gatherDense(set.acts(), set.d(), test, selRaw), selRaw.length, train, test, label);
+        }
+        return rawAcc;
     }
 
     private static double accuracy(double[] xTrain, double[] xTest, int k, int[] train, int[] test, boolean[] label) {
