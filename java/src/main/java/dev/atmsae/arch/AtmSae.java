@@ -27,10 +27,8 @@ import java.util.Map;
  * {@code jumprelu} with threshold 0 (≡ ReLU) for kept latents and Float.MAX_VALUE for latents whose final
  * p_i ≥ {@code atm_eval_gate_p} (they can never fire) — weights untouched, so the gate is visible and reversible.
  */
-final class AtmSae extends SaeBase {
+final class AtmSae extends DenseCodeSae {
     private final AtmStatistics stats;
-    private final Tensor h;
-    private final Tensor f;
     private final Tensor fMasked;
     private final Tensor eDotD;
     private final Tensor errMasked;
@@ -47,8 +45,6 @@ final class AtmSae extends SaeBase {
     AtmSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
         stats = new AtmStatistics(cfg, n);
-        h = own(engine.allocF32(batch, n));
-        f = own(engine.allocF32(batch, n));
         fMasked = own(engine.allocF32(batch, n));
         eDotD = own(engine.allocF32(batch, n));
         errMasked = own(engine.allocF32(batch, d));
@@ -77,12 +73,13 @@ final class AtmSae extends SaeBase {
     }
 
     @Override
-    protected Parts forwardBackward(Tensor x, long step, double coeff) {
-        engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
+    protected void activate(Tensor h, Tensor f) {
         engine.relu(h, f);
-        engine.countFires(f, fires);
-        double l0 = (double) engine.countPositive(f) / batch;
-        denseResidual(f, err);
+    }
+
+    @Override
+    protected Parts forwardBackward(Tensor x, long step, double coeff) {
+        double l0 = forwardToResidual(x);
 
         double rate = schedules.maskRate(step);
         boolean statsStep = (step - 1) % cfg.atmStatsEvery() == 0;
@@ -132,14 +129,6 @@ final class AtmSae extends SaeBase {
         engine.reluBackward(code, gF, l1Grad, h);
         denseEncoderGrads(h, residual);
         return new Parts(mse, coeff * l1, 0, l0, l0Masked, (double) maskable / n, stats.meanP(), stats.theta());
-    }
-
-    @Override
-    protected long inference(Tensor x, Tensor xhat) {
-        engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
-        engine.relu(h, f);
-        denseDecode(f, xhat);
-        return engine.countPositive(f);
     }
 
     private boolean gated() {

@@ -14,18 +14,14 @@ import java.util.Map;
  *
  * <p>Dense products per step (each B×n×d): encode, decode, ∂f, ∂W_dec, ∂W_enc — 5.
  */
-final class JumpReluSae extends SaeBase {
+final class JumpReluSae extends DenseCodeSae {
     private final Param logTheta;
-    private final Tensor h;
-    private final Tensor f;
     private final Tensor gF;
 
     JumpReluSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
         logTheta = param("log_threshold", 1, n);
         engine.fill(logTheta.value(), (float) Math.log(cfg.jumpReluThetaInit()));
-        h = own(engine.allocF32(batch, n));
-        f = own(engine.allocF32(batch, n));
         gF = own(engine.allocF32(batch, n));
     }
 
@@ -35,12 +31,13 @@ final class JumpReluSae extends SaeBase {
     }
 
     @Override
-    protected Parts forwardBackward(Tensor x, long step, double coeff) {
-        engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
+    protected void activate(Tensor h, Tensor f) {
         engine.jumpRelu(h, logTheta.value(), f);
-        engine.countFires(f, fires);
-        double l0 = (double) engine.countPositive(f) / batch;
-        denseResidual(f, err);
+    }
+
+    @Override
+    protected Parts forwardBackward(Tensor x, long step, double coeff) {
+        double l0 = forwardToResidual(x);
         double mse = engine.sumSquares(err) / batch;
         engine.gemm(false, true, 2f / batch, err, wDec.value(), 0f, gF);
         denseDecoderGrad(f, err);
@@ -49,14 +46,6 @@ final class JumpReluSae extends SaeBase {
                 logTheta.grad());
         denseEncoderGrads(f, err);
         return new Parts(mse, coeff * l0, 0, l0, l0, 0, 0, 0);
-    }
-
-    @Override
-    protected long inference(Tensor x, Tensor xhat) {
-        engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
-        engine.jumpRelu(h, logTheta.value(), f);
-        denseDecode(f, xhat);
-        return engine.countPositive(f);
     }
 
     @Override

@@ -11,9 +11,7 @@ import dev.atmsae.train.TrainConfig;
  * <p>Dense products per step (each B×n×d): encode, decode, ∂f = err·W_decᵀ, ∂W_dec = fᵀ·err, ∂W_enc = ∂hᵀ·xc — 5.
  * Plus O(n·d): ‖d_i‖ (row sums of squares) and the penalty's ∂/∂d_i = λ/B·(Σ_b f_{b,i})·d_i/‖d_i‖.
  */
-final class ReluSae extends SaeBase {
-    private final Tensor h;
-    private final Tensor f;
+final class ReluSae extends DenseCodeSae {
     private final Tensor gF;
     private final Tensor perLatent;
     private final Tensor l1Grad;
@@ -23,8 +21,6 @@ final class ReluSae extends SaeBase {
 
     ReluSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
-        h = own(engine.allocF32(batch, n));
-        f = own(engine.allocF32(batch, n));
         gF = own(engine.allocF32(batch, n));
         perLatent = own(engine.allocF32(1, n));
         l1Grad = own(engine.allocF32(1, n));
@@ -41,12 +37,13 @@ final class ReluSae extends SaeBase {
     }
 
     @Override
-    protected Parts forwardBackward(Tensor x, long step, double coeff) {
-        engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
+    protected void activate(Tensor h, Tensor f) {
         engine.relu(h, f);
-        engine.countFires(f, fires);
-        double l0 = (double) engine.countPositive(f) / batch;
-        denseResidual(f, err);
+    }
+
+    @Override
+    protected Parts forwardBackward(Tensor x, long step, double coeff) {
+        double l0 = forwardToResidual(x);
         double mse = engine.sumSquares(err) / batch;
 
         engine.rowSumSquares(wDec.value(), perLatent);
@@ -68,14 +65,6 @@ final class ReluSae extends SaeBase {
         engine.reluBackward(f, gF, l1Grad, h);
         denseEncoderGrads(h, err);
         return new Parts(mse, coeff / batch * penalty, 0, l0, l0, 0, 0, 0);
-    }
-
-    @Override
-    protected long inference(Tensor x, Tensor xhat) {
-        engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
-        engine.relu(h, f);
-        denseDecode(f, xhat);
-        return engine.countPositive(f);
     }
 
     @Override

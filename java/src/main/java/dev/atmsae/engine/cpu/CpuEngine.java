@@ -330,12 +330,7 @@ public final class CpuEngine implements Engine {
         int d = tw.cols();
         checkCodes(codes, tx.rows());
         shape(tx, codes.batch(), d, "sparseDecode xhat");
-        MemorySegment bias = null;
-        if (bDec != null) {
-            CpuTensor tb = f32(bDec, "bDec");
-            shape(tb, 1, d, "sparseDecode bDec");
-            bias = tb.segment();
-        }
+        MemorySegment bias = optionalRow(bDec, d, "bDec", "sparseDecode bDec");
         checkEntries(codes, tw.rows());
         sparse.decode(seg(codes.rowPtr()), seg(codes.idx()), seg(codes.val()), codes.batch(), tw.segment(), bias,
                 tx.segment(), d);
@@ -400,12 +395,7 @@ public final class CpuEngine implements Engine {
         CpuTensor th = f32(gH, "gH");
         sameShape(tf, tg, "reluBackward");
         sameShape(tf, th, "reluBackward");
-        MemorySegment l1 = null;
-        if (l1Grad != null) {
-            CpuTensor tl = f32(l1Grad, "l1Grad");
-            shape(tl, 1, tf.cols(), "reluBackward l1Grad");
-            l1 = tl.segment();
-        }
+        MemorySegment l1 = optionalRow(l1Grad, tf.cols(), "l1Grad", "reluBackward l1Grad");
         elementwise.reluBackward(tf.segment(), tg.segment(), l1, th.segment(), tf.rows(), tf.cols());
     }
 
@@ -545,6 +535,16 @@ public final class CpuEngine implements Engine {
             throw new IllegalArgumentException(name + ": expected I32, got " + c);
         }
         return c;
+    }
+
+    /** An optional F32 [1, cols] argument: null when absent, else its memory once dtype and shape are checked. */
+    private static MemorySegment optionalRow(Tensor t, int cols, String name, String what) {
+        if (t == null) {
+            return null;
+        }
+        CpuTensor c = f32(t, name);
+        shape(c, 1, cols, what);
+        return c.segment();
     }
 
     private static MemorySegment seg(Tensor t) {

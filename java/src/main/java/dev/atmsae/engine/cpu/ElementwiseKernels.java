@@ -28,6 +28,11 @@ final class ElementwiseKernels {
         this.pool = pool;
     }
 
+    /** Rows per part for row-wise kernels: about {@link #GRAIN} elements, at least one row. */
+    private static int rowGrain(int cols) {
+        return Math.max(1, GRAIN / Math.max(1, cols));
+    }
+
     void fill(MemorySegment t, int size, float value) {
         if (value == 0f && Float.floatToRawIntBits(value) == 0) {
             t.asSlice(0, (long) size << 2).fill((byte) 0);
@@ -90,7 +95,7 @@ final class ElementwiseKernels {
 
     /** out[b, :] = x[b, :] − row, or + row when {@code add}, for each of {@code rows} rows. */
     void broadcastRow(MemorySegment x, MemorySegment row, boolean add, MemorySegment out, int rows, int cols) {
-        pool.run(rows, Math.max(1, GRAIN / Math.max(1, cols)), (w, from, to) -> {
+        pool.run(rows, rowGrain(cols), (w, from, to) -> {
             for (int b = from; b < to; b++) {
                 long base = (long) b * cols;
                 int j = 0;
@@ -108,7 +113,7 @@ final class ElementwiseKernels {
 
     /** out[b, :] = row for each of {@code rows} rows. */
     void repeatRow(MemorySegment row, MemorySegment out, int rows, int cols) {
-        pool.run(rows, Math.max(1, GRAIN / Math.max(1, cols)), (w, from, to) -> {
+        pool.run(rows, rowGrain(cols), (w, from, to) -> {
             for (int b = from; b < to; b++) {
                 Vec.copy(row, 0, out, (long) b * cols, cols);
             }
@@ -117,7 +122,7 @@ final class ElementwiseKernels {
 
     /** f = h where h &gt; θ_j (θ precomputed per column), else 0. */
     void jumpRelu(MemorySegment h, float[] theta, MemorySegment f, int rows, int cols) {
-        pool.run(rows, Math.max(1, GRAIN / Math.max(1, cols)), (w, from, to) -> {
+        pool.run(rows, rowGrain(cols), (w, from, to) -> {
             for (int b = from; b < to; b++) {
                 long base = (long) b * cols;
                 int j = 0;
@@ -136,7 +141,7 @@ final class ElementwiseKernels {
 
     /** gH = f &gt; 0 ? gF + l1Grad_j : 0 (l1Grad null: 0). */
     void reluBackward(MemorySegment f, MemorySegment gF, MemorySegment l1Grad, MemorySegment gH, int rows, int cols) {
-        pool.run(rows, Math.max(1, GRAIN / Math.max(1, cols)), (w, from, to) -> {
+        pool.run(rows, rowGrain(cols), (w, from, to) -> {
             for (int b = from; b < to; b++) {
                 long base = (long) b * cols;
                 int j = 0;

@@ -229,41 +229,39 @@ public final class CudaEngine implements Engine {
 
     @Override
     public void upload(Tensor dst, float[] src) {
-        CudaTensor d = f32(dst, "upload dst");
-        requireLength(src.length, d, "upload");
-        makeCurrent();
-        if (d.size() > 0) {
-            cuMemcpyHtoD(d.ptr, Pointer.to(src), d.bytes());
-        }
+        uploadArray(f32(dst, "upload dst"), src.length, Pointer.to(src));
     }
 
     @Override
     public void upload(Tensor dst, int[] src) {
-        CudaTensor d = i32(dst, "upload dst");
-        requireLength(src.length, d, "upload");
-        makeCurrent();
-        if (d.size() > 0) {
-            cuMemcpyHtoD(d.ptr, Pointer.to(src), d.bytes());
-        }
+        uploadArray(i32(dst, "upload dst"), src.length, Pointer.to(src));
     }
 
     @Override
     public void download(Tensor src, float[] dst) {
-        CudaTensor s = f32(src, "download src");
-        requireLength(dst.length, s, "download");
-        makeCurrent();
-        if (s.size() > 0) {
-            cuMemcpyDtoH(Pointer.to(dst), s.ptr, s.bytes());
-        }
+        downloadArray(f32(src, "download src"), dst.length, Pointer.to(dst));
     }
 
     @Override
     public void download(Tensor src, int[] dst) {
-        CudaTensor s = i32(src, "download src");
-        requireLength(dst.length, s, "download");
+        downloadArray(i32(src, "download src"), dst.length, Pointer.to(dst));
+    }
+
+    /** Copies a host array of {@code length} elements (already checked for dtype) into d. */
+    private void uploadArray(CudaTensor d, int length, Pointer host) {
+        requireLength(length, d, "upload");
+        makeCurrent();
+        if (d.size() > 0) {
+            cuMemcpyHtoD(d.ptr, host, d.bytes());
+        }
+    }
+
+    /** Copies s into a host array of {@code length} elements (already checked for dtype). */
+    private void downloadArray(CudaTensor s, int length, Pointer host) {
+        requireLength(length, s, "download");
         makeCurrent();
         if (s.size() > 0) {
-            cuMemcpyDtoH(Pointer.to(dst), s.ptr, s.bytes());
+            cuMemcpyDtoH(host, s.ptr, s.bytes());
         }
     }
 
@@ -360,17 +358,9 @@ public final class CudaEngine implements Engine {
 
     @Override
     public double sumSquares(Tensor t) {
-        CudaTensor c = f32(t, "sumSquares");
-        if (c.size() == 0) {
-            return 0.0;
-        }
-        int blocks = partialBlocks(c.size());
-        launch(Kernel.SUM_SQUARES_PARTIAL, blocks, 1, THREADS, 1, 0, c, c.size(), partials);
-        double[] host = new double[blocks];
-        cuMemcpyDtoH(Pointer.to(host), partials, blocks * 8L);
         double s = 0;
-        for (double v : host) {
-            s += v;
+        for (long bits : partialResults(Kernel.SUM_SQUARES_PARTIAL, f32(t, "sumSquares"))) {
+            s += Double.longBitsToDouble(bits);
         }
         return s;
     }
@@ -436,10 +426,7 @@ public final class CudaEngine implements Engine {
         if (k < 0 || k > n) {
             throw new IllegalArgumentException("topK: k = " + k + " outside [0, " + n + "]");
         }
-        CudaTensor ta = allow == null ? null : i32(allow, "topK allow");
-        if (ta != null) {
-            vector(ta, n, "topK allow");
-        }
+        DevPtr ta = optionalVector(allow, DType.I32, n, "topK allow", "topK allow");
         checkCodes(codes, b, (long) b * k, "topK");
         int smem = k * 8;
         if (smem > maxDynamicSmem) {
@@ -459,7 +446,7 @@ public final class CudaEngine implements Engine {
         if (b == 0) {
             return;
         }
-        launch(Kernel.TOPK_ROWS, b, 1, ROW_THREADS, 1, smem, th, n, k, ta == null ? NULL : ta.ptr, b,
+        launch(Kernel.TOPK_ROWS, b, 1, ROW_THREADS, 1, smem, th, n, k, ta, b,
                 dev(codes.rowPtr()), dev(codes.idx()), dev(codes.val()));
     }
 
@@ -528,16 +515,13 @@ public final class CudaEngine implements Engine {
             throw new IllegalArgumentException("sparseDecode: xhat " + tx.rows() + "x" + tx.cols() + " for batch "
                     + codes.batch() + ", d " + d);
         }
-        CudaTensor tb = bDec == null ? null : f32(bDec, "sparseDecode bDec");
-        if (tb != null) {
-            vector(tb, d, "sparseDecode bDec");
-        }
+        DevPtr tb = optionalVector(bDec, DType.F32, d, "sparseDecode bDec", "sparseDecode bDec");
         checkCodes(codes, codes.batch(), 0, "sparseDecode");
         if (codes.batch() == 0) {
             return;
         }
         launch(Kernel.SPARSE_DECODE, codes.batch(), 1, THREADS, 1, 0, dev(codes.rowPtr()), dev(codes.idx()),
-                dev(codes.val()), tw, tb == null ? NULL : tb.ptr, tx, d);
+                dev(codes.val()), tw, tb, tx, d);
     }
 
     @Override
@@ -560,9 +544,7 @@ public final class CudaEngine implements Engine {
             return;
         }
         if (scatter == SparseScatter.SORTED) {
-            buildLatentIndex(codes, tgw.rows());
-            launch(Kernel.LATENT_GATHER_ROWS, tgw.rows(), 1, THREADS, 1, 0, latStart, latEntries, latRows,
-                    dev(codes.val()), tg, tgw, NULL, d);
+            gatherRowsByLatent(codes, tgw, dev(codes.val()), tg, NULL, d);
         } else {
             launch(Kernel.SPARSE_DECODE_GRAD_WDEC, b, 1, THREADS, 1, 0, dev(codes.rowPtr()), dev(codes.idx()),
                     dev(codes.val()), tg, tgw, d);
@@ -572,13 +554,7 @@ public final class CudaEngine implements Engine {
     /** Buckets the used entries with val != 0 by latent: latStart [n+1], latEntries/latRows [capacity]. */
     private void buildLatentIndex(SparseCodes codes, int n) {
         if (latN < n || latCapacity < codes.capacity()) {
-            if (latN >= 0) {
-                cuMemFree(latCounts);
-                cuMemFree(latStart);
-                cuMemFree(latCursor);
-                cuMemFree(latEntries);
-                cuMemFree(latRows);
-            }
+            freeLatentIndex();
             latN = Math.max(n, latN);
             latCapacity = Math.max(Math.max(codes.capacity(), 1), latCapacity);
             cuMemAlloc(latCounts, latN * 4L);
@@ -593,6 +569,27 @@ public final class CudaEngine implements Engine {
         launch(Kernel.LATENT_OFFSETS, 1, 1, 1024, 1, 0, latCounts, n, latStart, latCursor);
         launch(Kernel.LATENT_FILL, codes.batch(), 1, THREADS, 1, 0, dev(codes.rowPtr()), dev(codes.idx()),
                 dev(codes.val()), latCursor, latEntries, latRows);
+    }
+
+    private void freeLatentIndex() {
+        if (latN >= 0) {
+            cuMemFree(latCounts);
+            cuMemFree(latStart);
+            cuMemFree(latCursor);
+            cuMemFree(latEntries);
+            cuMemFree(latRows);
+        }
+    }
+
+    /**
+     * The SORTED scatter: buckets the entries by latent, then one block per latent adds its entries' rows of
+     * {@code rowsSrc}, weighted by {@code weights}, into row i of gW (and their weights into gB unless NULL).
+     */
+    private void gatherRowsByLatent(SparseCodes codes, CudaTensor gW, Object weights, CudaTensor rowsSrc, Object gB,
+                                    int d) {
+        buildLatentIndex(codes, gW.rows());
+        launch(Kernel.LATENT_GATHER_ROWS, gW.rows(), 1, THREADS, 1, 0, latStart, latEntries, latRows, weights,
+                rowsSrc, gW, gB, d);
     }
 
     @Override
@@ -611,9 +608,7 @@ public final class CudaEngine implements Engine {
             return;
         }
         if (scatter == SparseScatter.SORTED) {
-            buildLatentIndex(codes, tgw.rows());
-            launch(Kernel.LATENT_GATHER_ROWS, tgw.rows(), 1, THREADS, 1, 0, latStart, latEntries, latRows, tgp, txc,
-                    tgw, tgb, d);
+            gatherRowsByLatent(codes, tgw, tgp, txc, tgb, d);
         } else {
             launch(Kernel.SPARSE_ENCODER_BACKWARD, codes.batch(), 1, THREADS, 1, 0, dev(codes.rowPtr()),
                     dev(codes.idx()), dev(codes.val()), tgp, txc, tgw, tgb, d);
@@ -642,11 +637,8 @@ public final class CudaEngine implements Engine {
         CudaTensor tf = f32(f, "reluBackward f"), tg = f32(gF, "gF"), th = f32(gH, "gH");
         sameShape(tf, tg, "reluBackward");
         sameShape(tf, th, "reluBackward");
-        CudaTensor tl = l1Grad == null ? null : f32(l1Grad, "l1Grad");
-        if (tl != null) {
-            vector(tl, tf.cols(), "reluBackward l1Grad");
-        }
-        launch1d(Kernel.RELU_BACKWARD, tf.size(), tf, tg, tl == null ? NULL : tl.ptr, th, tf.rows(), tf.cols());
+        DevPtr tl = optionalVector(l1Grad, DType.F32, tf.cols(), "l1Grad", "reluBackward l1Grad");
+        launch1d(Kernel.RELU_BACKWARD, tf.size(), tf, tg, tl, th, tf.rows(), tf.cols());
     }
 
     @Override
@@ -738,16 +730,8 @@ public final class CudaEngine implements Engine {
 
     @Override
     public long countPositive(Tensor t) {
-        CudaTensor c = f32(t, "countPositive");
-        if (c.size() == 0) {
-            return 0;
-        }
-        int blocks = partialBlocks(c.size());
-        launch(Kernel.COUNT_POSITIVE_PARTIAL, blocks, 1, THREADS, 1, 0, c, c.size(), partials);
-        long[] host = new long[blocks];
-        cuMemcpyDtoH(Pointer.to(host), partials, blocks * 8L);
         long s = 0;
-        for (long v : host) {
+        for (long v : partialResults(Kernel.COUNT_POSITIVE_PARTIAL, f32(t, "countPositive"))) {
             s += v;
         }
         return s;
@@ -765,13 +749,7 @@ public final class CudaEngine implements Engine {
         cuMemFree(btkState);
         cuMemFree(btkHist);
         freeBatchTopKRows();
-        if (latN >= 0) {
-            cuMemFree(latCounts);
-            cuMemFree(latStart);
-            cuMemFree(latCursor);
-            cuMemFree(latEntries);
-            cuMemFree(latRows);
-        }
+        freeLatentIndex();
         cublas.close();
         module.close();
         cuStreamDestroy(stream);
@@ -805,8 +783,20 @@ public final class CudaEngine implements Engine {
         launch(k, (int) ceilDiv(rows, THREADS / 32), 1, THREADS, 1, 0, args);
     }
 
-    private int partialBlocks(long size) {
-        return (int) Math.max(1, Math.min(ceilDiv(size, THREADS), PARTIALS));
+    /**
+     * Runs a two-stage reduction's first stage (kernel args: c, c.size(), partials; one 8-byte partial per block)
+     * and returns the raw partials for the host to add in block order (a double's bits or a long): empty for an
+     * empty tensor.
+     */
+    private long[] partialResults(Kernel k, CudaTensor c) {
+        if (c.size() == 0) {
+            return new long[0];
+        }
+        int blocks = (int) Math.max(1, Math.min(ceilDiv(c.size(), THREADS), PARTIALS));
+        launch(k, blocks, 1, THREADS, 1, 0, c, c.size(), partials);
+        long[] host = new long[blocks];
+        cuMemcpyDtoH(Pointer.to(host), partials, blocks * 8L);
+        return host;
     }
 
     private void launch(Kernel k, int gx, int gy, int bx, int by, int smem, Object... args) {
@@ -839,19 +829,29 @@ public final class CudaEngine implements Engine {
     }
 
     private CudaTensor f32(Tensor t, String what) {
+        return typed(t, DType.F32, what);
+    }
+
+    private CudaTensor i32(Tensor t, String what) {
+        return typed(t, DType.I32, what);
+    }
+
+    private CudaTensor typed(Tensor t, DType dtype, String what) {
         CudaTensor c = own(t, what);
-        if (c.dtype() != DType.F32) {
-            throw new IllegalArgumentException(what + ": expected F32, got " + c.dtype());
+        if (c.dtype() != dtype) {
+            throw new IllegalArgumentException(what + ": expected " + dtype + ", got " + c.dtype());
         }
         return c;
     }
 
-    private CudaTensor i32(Tensor t, String what) {
-        CudaTensor c = own(t, what);
-        if (c.dtype() != DType.I32) {
-            throw new IllegalArgumentException(what + ": expected I32, got " + c.dtype());
+    /** An optional row vector argument: NULL when absent, else its pointer once dtype and length are checked. */
+    private DevPtr optionalVector(Tensor t, DType dtype, int length, String name, String what) {
+        if (t == null) {
+            return NULL;
         }
-        return c;
+        CudaTensor c = typed(t, dtype, name);
+        vector(c, length, what);
+        return c.ptr;
     }
 
     private DevPtr dev(Tensor t) {

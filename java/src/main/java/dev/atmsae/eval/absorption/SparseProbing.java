@@ -149,42 +149,41 @@ public final class SparseProbing {
 
     /** mean over positive train rows − mean over negative train rows, per latent (from the sparse codes). */
     static double[] meanDifferenceSparse(SaeForward.Codes codes, int[] train, boolean[] label) {
-        double[] pos = new double[codes.cols()], neg = new double[codes.cols()];
-        int nPos = 0, nNeg = 0;
-        for (int r : train) {
-            double[] target = label[r] ? pos : neg;
-            if (label[r]) {
-                nPos++;
-            } else {
-                nNeg++;
-            }
+        return meanDifference(codes.cols(), train, label, (r, target) -> {
             for (int p = codes.rowPtr()[r]; p < codes.rowPtr()[r + 1]; p++) {
                 target[codes.idx()[p]] += codes.val()[p];
             }
-        }
-        double[] diff = new double[codes.cols()];
-        for (int j = 0; j < diff.length; j++) {
-            diff[j] = pos[j] / nPos - neg[j] / nNeg;
-        }
-        return diff;
+        });
     }
 
+    /** The same per column of the dense activations x [rows, d]. */
     static double[] meanDifferenceDense(float[] x, int d, int[] train, boolean[] label) {
-        double[] pos = new double[d], neg = new double[d];
+        return meanDifference(d, train, label, (r, target) -> {
+            for (int j = 0; j < d; j++) {
+                target[j] += x[r * d + j];
+            }
+        });
+    }
+
+    /** Adds row r's values into a per-column accumulator. */
+    private interface RowAdder {
+        void add(int r, double[] target);
+    }
+
+    /** Per column: mean over the positive train rows − mean over the negative ones, rows summed in train order. */
+    private static double[] meanDifference(int cols, int[] train, boolean[] label, RowAdder addRow) {
+        double[] pos = new double[cols], neg = new double[cols];
         int nPos = 0, nNeg = 0;
         for (int r : train) {
-            double[] target = label[r] ? pos : neg;
             if (label[r]) {
                 nPos++;
             } else {
                 nNeg++;
             }
-            for (int j = 0; j < d; j++) {
-                target[j] += x[r * d + j];
-            }
+            addRow.add(r, label[r] ? pos : neg);
         }
-        double[] diff = new double[d];
-        for (int j = 0; j < d; j++) {
+        double[] diff = new double[cols];
+        for (int j = 0; j < cols; j++) {
             diff[j] = pos[j] / nPos - neg[j] / nNeg;
         }
         return diff;

@@ -2,12 +2,14 @@ package dev.atmsae.engine.cpu;
 
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.util.Random;
 
+import static dev.atmsae.engine.cpu.Fixture.B;
+import static dev.atmsae.engine.cpu.Fixture.D;
+import static dev.atmsae.engine.cpu.Fixture.N;
 import static dev.atmsae.engine.cpu.Fixture.assertClose;
 import static dev.atmsae.engine.cpu.Fixture.assertCloseScaled;
 import static dev.atmsae.engine.cpu.Fixture.randn;
@@ -26,20 +28,9 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * and reductions 1e-4 relative to the reference's root-mean-square.
  */
 class CpuEngineDenseTest {
-    private static final int B = 37;
-    private static final int D = 24;
-    private static final int N = 70;
-    private static CpuEngine engine;
-
-    @BeforeAll
-    static void open() {
-        engine = new CpuEngine(2, false);
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    /** Closed by JUnit after the class's last test. */
+    @AutoClose
+    private static final CpuEngine engine = Fixture.twoThreadEngine();
 
     @Test
     void gemmAllTransposeCombinationsOnOpenBlas() {

@@ -2,8 +2,7 @@ package dev.atmsae.engine.cpu;
 
 import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
-import org.junit.jupiter.api.AfterAll;
-import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 
 import java.util.ArrayList;
@@ -11,6 +10,10 @@ import java.util.Comparator;
 import java.util.List;
 import java.util.Random;
 
+import static dev.atmsae.engine.cpu.Fixture.B;
+import static dev.atmsae.engine.cpu.Fixture.D;
+import static dev.atmsae.engine.cpu.Fixture.N;
+import static dev.atmsae.engine.cpu.Fixture.K;
 import static dev.atmsae.engine.cpu.Fixture.assertClose;
 import static dev.atmsae.engine.cpu.Fixture.assertCloseScaled;
 import static dev.atmsae.engine.cpu.Fixture.randn;
@@ -27,21 +30,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * references (1e-4 relative to the reference's root-mean-square; gathers and scatters are sums of k terms).
  */
 class CpuEngineSparsityTest {
-    private static final int B = 37;
-    private static final int D = 24;
-    private static final int N = 70;
-    private static final int K = 5;
-    private static CpuEngine engine;
-
-    @BeforeAll
-    static void open() {
-        engine = new CpuEngine(2, false);
-    }
-
-    @AfterAll
-    static void close() {
-        engine.close();
-    }
+    /** Closed by JUnit after the class's last test. */
+    @AutoClose
+    private static final CpuEngine engine = Fixture.twoThreadEngine();
 
     /** Values from a small set so that ties are everywhere, plus one row that is entirely negative. */
     private static float[] tiedScores(Random r) {

@@ -8,6 +8,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Random;
 
+import static dev.atmsae.engine.cpu.Fixture.B;
+import static dev.atmsae.engine.cpu.Fixture.D;
+import static dev.atmsae.engine.cpu.Fixture.N;
+import static dev.atmsae.engine.cpu.Fixture.K;
 import static dev.atmsae.engine.cpu.Fixture.randn;
 import static dev.atmsae.engine.cpu.Fixture.read;
 import static dev.atmsae.engine.cpu.Fixture.readInts;
@@ -21,10 +25,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
  * loops (package-private switch), so the 2-thread run really cuts every loop in two.
  */
 class CpuEngineThreadIndependenceTest {
-    private static final int B = 37;
-    private static final int D = 24;
-    private static final int N = 70;
-    private static final int K = 5;
 
     @Test
     void everyKernelIsBitwiseIndependentOfThreadCount() {

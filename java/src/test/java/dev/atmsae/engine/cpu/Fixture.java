@@ -10,7 +10,20 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /** Random inputs (never zero) and float64 comparison helpers shared by the CPU engine tests. */
 final class Fixture {
+    /** Batch rows, input width and latents of the kernel tests; B and N are multiples of no vector or tile width, so
+     * every kernel's tail loop runs. */
+    static final int B = 37;
+    static final int D = 24;
+    static final int N = 70;
+    /** Latents kept per row by the selection tests. */
+    static final int K = 5;
+
     private Fixture() {
+    }
+
+    /** The engine the kernel tests share: two worker threads, OpenBLAS where installed. */
+    static CpuEngine twoThreadEngine() {
+        return new CpuEngine(2, false);
     }
 
     /** Gaussian values with magnitude at least 0.01, so no input is zero or vanishingly small. */

@@ -75,4 +75,29 @@ class SparseProbingTest {
         assertEquals(pos / np - neg / nn, diff[3], 1e-9);
         assertArrayEquals(new int[] {1, 10}, r.ks());
     }
+
+    @Test
+    void sparseAndDenseMeanDifferencesAgreeWithAFloat64Reference() {
+        // 5 rows × 4 columns, two or fewer entries per row, none zero; rows 0, 2, 4 of train are positive.
+        int[] rowPtr = {0, 2, 3, 5, 6, 8};
+        int[] idx = {0, 3, 1, 2, 3, 0, 1, 2};
+        float[] val = {1.5f, -0.25f, 2f, 0.75f, 3f, -1f, 0.5f, 4f};
+        SaeForward.Codes codes = new SaeForward.Codes(5, 4, rowPtr, idx, val);
+        float[] dense = new float[5 * 4];
+        for (int r = 0; r < 5; r++) {
+            for (int p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
+                dense[r * 4 + idx[p]] = val[p];
+            }
+        }
+        int[] train = {0, 1, 2, 4};
+        boolean[] label = {true, false, true, false, true};
+        // positives rows 0, 2, 4; negative row 1 (row 3 is not in train)
+        double[] expected = {
+            1.5 / 3 - 0,
+            0.5 / 3 - 2,
+            (0.75 + 4) / 3 - 0,
+            (-0.25 + 3) / 3 - 0};
+        assertArrayEquals(expected, SparseProbing.meanDifferenceSparse(codes, train, label), 1e-12);
+        assertArrayEquals(expected, SparseProbing.meanDifferenceDense(dense, 4, train, label), 1e-12);
+    }
 }
