@@ -3,13 +3,13 @@ package dev.atmsae.report;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atmsae.eval.absorption.AbsorptionEval;
+import dev.atmsae.eval.absorption.AbsorptionOptions;
 import dev.atmsae.eval.absorption.ProbeSet;
 import dev.atmsae.eval.absorption.ProbeSets;
 import dev.atmsae.util.UserError;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -52,7 +52,7 @@ public final class DemoReport {
                     MarkdownTable.num(100 * mean(m, "core.dead_fraction")),
                     ci(m, "absorption.absorption_fraction"), ci(m, "absorption.full_absorption"),
                     ci(m, "absorption.paper_score"), ci(t, "truth.absorption_fraction"),
-                    ci(t, "truth.full_absorption"), ci(t, "truth.paper_score"), sparseProbing(real, e.getKey(), matched));
+                    ci(t, "truth.full_absorption"), ci(t, "truth.paper_score"), sparseProbing(m));
         }
 
         StringBuilder md = new StringBuilder();
@@ -163,18 +163,17 @@ public final class DemoReport {
     }
 
     private static double parentProbeF1(ProbeSet set, int parentIndex) {
-        List<Integer> train = new ArrayList<>();
-        List<Integer> test = new ArrayList<>();
-        boolean[] label = new boolean[set.parent().length];
-        for (int i = 0; i < label.length; i++) {
-            label[i] = set.parent()[i] == parentIndex;
-            (set.split()[i] == ProbeSet.TEST ? test : train).add(i);
-        }
-        if (train.isEmpty() || test.isEmpty()) {
+        int[] train = set.rowsOf(ProbeSet.TRAIN);
+        int[] test = set.rowsOf(ProbeSet.TEST);
+        if (train.length == 0 || test.length == 0) {
             return Double.NaN;
         }
-        return AbsorptionEval.groundTruthProbe(set.acts(), set.d(), train.stream().mapToInt(Integer::intValue).toArray(),
-                test.stream().mapToInt(Integer::intValue).toArray(), label, 1e-4).quality().f1();
+        boolean[] label = new boolean[set.n()];
+        for (int i = 0; i < label.length; i++) {
+            label[i] = set.parent()[i] == parentIndex;
+        }
+        return AbsorptionEval.groundTruthProbe(set.acts(), set.d(), train, test, label,
+                AbsorptionOptions.defaults().probeL2()).quality().f1();
     }
 
     private static int countTest(ProbeSet set, int parentIndex) {
@@ -211,24 +210,11 @@ public final class DemoReport {
         }
     }
 
-    @SuppressWarnings("unchecked")
-    private static String sparseProbing(Map<String, Object> sweep, String arch, double target) {
-        double[] sum = new double[2];
-        int n = 0;
-        for (Object o : (List<Object>) sweep.get("runs")) {
-            Map<String, Object> run = (Map<String, Object>) o;
-            if (!arch.equals(run.get("arch")) || ((Number) run.get("target_l0")).doubleValue() != target
-                    || !(run.get("sparse_probing") instanceof Map<?, ?> sp)) {
-                continue;
-            }
-            List<Number> ks = (List<Number>) sp.get("ks");
-            List<Number> acc = (List<Number>) sp.get("sae_accuracy");
-            int k5 = ks.indexOf(5) >= 0 ? ks.indexOf(5) : ks.size() - 1;
-            sum[0] += acc.get(0).doubleValue();
-            sum[1] += acc.get(k5).doubleValue();
-            n++;
-        }
-        return n == 0 ? "–" : MarkdownTable.num(sum[0] / n) + " / " + MarkdownTable.num(sum[1] / n);
+    /** Mean sparse-probing accuracy on SAE latents at k = 1 and k = 5, e.g. "0.8299 / 0.9285". */
+    private static String sparseProbing(Map<String, Object> cell) {
+        double k1 = mean(cell, "sparse_probing.sae_accuracy_k1");
+        double k5 = mean(cell, "sparse_probing.sae_accuracy_k5");
+        return Double.isNaN(k1) && Double.isNaN(k5) ? "–" : MarkdownTable.num(k1) + " / " + MarkdownTable.num(k5);
     }
 
     @SuppressWarnings("unchecked")

@@ -52,27 +52,28 @@ public record Aggregate(String arch, double targetL0, int seeds, Map<String, dou
             for (String metric : METRICS.keySet()) {
                 stats.put(metric, meanAndHalfWidth(cell.stream().mapToDouble(r -> r.metric(metric)).toArray()));
             }
-            stats.put("sparse_probing.sae_accuracy_k1", meanAndHalfWidth(cell.stream()
-                    .mapToDouble(r -> firstAccuracy(r, "sae_accuracy")).toArray()));
-            stats.put("sparse_probing.raw_accuracy_k1", meanAndHalfWidth(cell.stream()
-                    .mapToDouble(r -> firstAccuracy(r, "raw_accuracy")).toArray()));
+            for (int k : SPARSE_PROBING_KS) {
+                for (String key : List.of("sae_accuracy", "raw_accuracy")) {
+                    stats.put("sparse_probing." + key + "_k" + k, meanAndHalfWidth(cell.stream()
+                            .mapToDouble(r -> accuracyAt(r, key, k)).toArray()));
+                }
+            }
             out.add(new Aggregate(cell.get(0).arch(), cell.get(0).targetL0(), cell.size(), stats));
         }
         return out;
     }
 
-    /** Sparse-probing accuracy at the first k (k = 1), or NaN. */
-    private static double firstAccuracy(RunResult r, String key) {
-        if (r.sparseProbing() == null || !(r.sparseProbing().get(key) instanceof Object v)) {
+    /** The sparse-probing k values the report shows (each must be among the sweep's ks to be measured). */
+    static final int[] SPARSE_PROBING_KS = {1, 5};
+
+    /** Sparse-probing accuracy ({@code key} = sae_accuracy | raw_accuracy) at {@code k}, or NaN when not measured. */
+    private static double accuracyAt(RunResult r, String key, int k) {
+        if (r.sparseProbing() == null || !(r.sparseProbing().get("ks") instanceof List<?> ks)
+                || !(r.sparseProbing().get(key) instanceof List<?> accuracy)) {
             return Double.NaN;
         }
-        if (v instanceof double[] a) {
-            return a.length > 0 ? a[0] : Double.NaN;
-        }
-        if (v instanceof List<?> l && !l.isEmpty() && l.get(0) instanceof Number n) {
-            return n.doubleValue();
-        }
-        return Double.NaN;
+        int at = ks.indexOf(k);
+        return at >= 0 && accuracy.get(at) instanceof Number n ? n.doubleValue() : Double.NaN;
     }
 
     /** Mean and 95% Student-t half-width of the finite values (NaN mean when none). */

@@ -18,6 +18,7 @@ import dev.atmsae.eval.absorption.SparseProbing;
 import dev.atmsae.eval.synth.SynthAbsorption;
 import dev.atmsae.eval.synth.SynthFiles;
 import dev.atmsae.eval.synth.SynthGenerator;
+import dev.atmsae.eval.synth.SynthReportWriter;
 import dev.atmsae.io.AtomicFiles;
 import dev.atmsae.io.SaeExport;
 import dev.atmsae.io.SaeWeights;
@@ -29,6 +30,7 @@ import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,15 +124,15 @@ public final class Sweep {
                         probes.groundTruth());
                 SparseProbing.Report sparse = SparseProbing.run(probeSet, codes, SparseProbing.DEFAULT_KS,
                         probes.raw());
-                writeText(dir.resolve("absorption.json"), ReportWriter.json(report, sparse));
-                writeText(dir.resolve("absorption.md"), ReportWriter.markdown(report, sparse));
+                AtomicFiles.writeString(dir.resolve("absorption.json"), ReportWriter.json(report, sparse));
+                AtomicFiles.writeString(dir.resolve("absorption.md"), ReportWriter.markdown(report, sparse));
                 absorption = summarize(report);
                 sparseProbing = summarize(sparse);
             }
             Map<String, Object> truthSummary = null;
             if (truth != null) {
                 SynthAbsorption.Report report = SynthAbsorption.run(truth, weights);
-                writeText(dir.resolve("truth.json"), JSON.writeValueAsString(report));
+                AtomicFiles.writeString(dir.resolve("truth.json"), SynthReportWriter.json(report));
                 truthSummary = summarize(report);
             }
             Map<String, Object> trainSummary = new LinkedHashMap<>();
@@ -141,8 +143,6 @@ public final class Sweep {
             trainSummary.put("engine", engine.describe());
             return new RunResult(arch.id(), l0, seed, dir.toString(), core, absorption, sparseProbing, truthSummary,
                     trainSummary);
-        } catch (IOException e) {
-            throw new UserError("sweep: cannot write results into " + dir + ": " + e.getMessage(), e);
         }
     }
 
@@ -218,9 +218,10 @@ public final class Sweep {
 
     static Map<String, Object> summarize(SparseProbing.Report r) {
         Map<String, Object> m = new LinkedHashMap<>();
-        m.put("ks", r.ks());
-        m.put("sae_accuracy", r.meanSaeAccuracy());
-        m.put("raw_accuracy", r.meanRawAccuracy());
+        // Lists, not arrays: the same shape whether the result was just computed or read back from result.json.
+        m.put("ks", Arrays.stream(r.ks()).boxed().toList());
+        m.put("sae_accuracy", Arrays.stream(r.meanSaeAccuracy()).boxed().toList());
+        m.put("raw_accuracy", Arrays.stream(r.meanRawAccuracy()).boxed().toList());
         return m;
     }
 
@@ -244,16 +245,12 @@ public final class Sweep {
         }
     }
 
+    /** Writes {@code value} as indented JSON, atomically (AtomicFiles creates missing directories). */
     static void write(Path file, Object value) {
         try {
-            writeText(file, JSON.writeValueAsString(value));
+            AtomicFiles.writeString(file, JSON.writeValueAsString(value));
         } catch (IOException e) {
             throw new UserError(file + ": cannot write JSON: " + e.getMessage(), e);
         }
-    }
-
-    static void writeText(Path file, String text) throws IOException {
-        Files.createDirectories(file.toAbsolutePath().getParent());
-        AtomicFiles.writeString(file, text);
     }
 }
