@@ -13,6 +13,7 @@ import dev.atmsae.eval.absorption.SparseProbing;
 import dev.atmsae.eval.synth.SynthAbsorption;
 import dev.atmsae.eval.synth.SynthFiles;
 import dev.atmsae.eval.synth.SynthReportWriter;
+import dev.atmsae.io.AtomicFiles;
 import dev.atmsae.io.SaeExport;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.util.UserError;
@@ -136,10 +137,10 @@ public final class AbsorptionCommand implements Callable<Integer> {
 
     private void write(String jsonText, String mdText) {
         if (json != null) {
-            ReportWriter.writeText(json, jsonText);
+            AtomicFiles.writeString(json, jsonText);
         }
         if (md != null) {
-            ReportWriter.writeText(md, mdText);
+            AtomicFiles.writeString(md, mdText);
         }
     }
 

@@ -5,7 +5,6 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.atmsae.util.UserError;
 import java.io.IOException;
-import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Locale;
 import java.util.Map;
@@ -95,10 +94,5 @@ public final class ReportWriter {
 
     private static String fmt(Double v) {
         return v == null ? "—" : String.format(Locale.ROOT, "%.4f", v);
-    }
-
-    /** Writes text atomically (temp file + move, parent directories created). */
-    public static void writeText(Path file, String text) {
-        dev.atmsae.io.AtomicFiles.writeString(file, text);
     }
 }
