@@ -4,7 +4,6 @@ import dev.atmsae.util.UserError;
 
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.Linker;
@@ -53,12 +52,15 @@ final class OpenBlasLibrary {
     private static Choice chosen;
 
     private final MethodHandle sgemm;
+    private final MethodHandle setNumThreads;
     private final String source;
     private final String config;
     private final String coreName;
 
-    private OpenBlasLibrary(MethodHandle sgemm, String source, String config, String coreName) {
+    private OpenBlasLibrary(MethodHandle sgemm, MethodHandle setNumThreads, String source, String config,
+                            String coreName) {
         this.sgemm = sgemm;
+        this.setNumThreads = setNumThreads;
         this.source = source;
         this.config = config;
         this.coreName = coreName;
@@ -111,7 +113,7 @@ final class OpenBlasLibrary {
             return new Choice(null, "org.bytedeco:openblas is not on the class path");
         }
         String version = bundledVersion();
-        Path dir = cacheRoot().resolve("natives").resolve("openblas-" + version + "-linux-x86_64");
+        Path dir = bundledDirectory(version);
         SymbolLookup lookup = null;
         for (String file : BUNDLED_FILES) {
             Path target = dir.resolve(file);
@@ -137,7 +139,13 @@ final class OpenBlasLibrary {
         return Path.of(System.getProperty("user.home"), ".cache", "atmsae");
     }
 
-    private static String bundledVersion() {
+    /** Where the bundled libraries of this org.bytedeco:openblas version are extracted to. */
+    static Path bundledDirectory(String version) {
+        return cacheRoot().resolve("natives").resolve("openblas-" + version + "-linux-x86_64");
+    }
+
+    /** The org.bytedeco:openblas version on the class path ("unknown" when its pom.properties is missing). */
+    static String bundledVersion() {
         try (InputStream in = OpenBlasLibrary.class.getResourceAsStream(BUNDLE_POM)) {
             Properties p = new Properties();
             if (in != null) {
@@ -173,8 +181,8 @@ final class OpenBlasLibrary {
                 Files.deleteIfExists(part);
             }
         } catch (IOException e) {
-            throw new UncheckedIOException("cannot extract the bundled OpenBLAS to " + target.getParent()
-                    + " (set ATMSAE_CACHE to a writable directory, or " + ENV + "=" + PURE_JAVA + ")", e);
+            throw new UserError(target.getParent() + ": cannot extract the bundled OpenBLAS here (" + e.getMessage()
+                    + "); set ATMSAE_CACHE to a writable directory, or " + ENV + "=" + PURE_JAVA, e);
         }
     }
 
@@ -199,13 +207,11 @@ final class OpenBlasLibrary {
         MethodHandle sgemm = linker.downcallHandle(gemm.get(), FunctionDescriptor.ofVoid(JAVA_INT, JAVA_INT, JAVA_INT,
                 JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, JAVA_LONG, JAVA_INT, JAVA_LONG, JAVA_INT, JAVA_FLOAT,
                 JAVA_LONG, JAVA_INT));
-        try {
-            linker.downcallHandle(setThreads.get(), FunctionDescriptor.ofVoid(JAVA_INT)).invokeExact(1);
-        } catch (Throwable t) {
-            throw new IllegalStateException("openblas_set_num_threads failed", t);
-        }
-        return new OpenBlasLibrary(sgemm, source, cString(linker, lookup, "openblas_get_config"),
-                cString(linker, lookup, "openblas_get_corename"));
+        OpenBlasLibrary library = new OpenBlasLibrary(sgemm,
+                linker.downcallHandle(setThreads.get(), FunctionDescriptor.ofVoid(JAVA_INT)), source,
+                cString(linker, lookup, "openblas_get_config"), cString(linker, lookup, "openblas_get_corename"));
+        library.setThreads(1);
+        return library;
     }
 
     /** The string a {@code char* f(void)} returns, or "?" when the symbol is absent. */
@@ -225,6 +231,18 @@ final class OpenBlasLibrary {
 
     MethodHandle sgemm() {
         return sgemm;
+    }
+
+    /**
+     * OpenBLAS's own thread count, process-wide. The engine keeps it at 1 (set once at load); only a benchmark that
+     * compares the tiles with one multi-threaded OpenBLAS call changes it, and sets it back.
+     */
+    void setThreads(int threads) {
+        try {
+            setNumThreads.invokeExact(threads);
+        } catch (Throwable t) {
+            throw new IllegalStateException("openblas_set_num_threads failed", t);
+        }
     }
 
     String config() {
