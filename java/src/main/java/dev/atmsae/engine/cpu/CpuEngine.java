@@ -56,13 +56,15 @@ public final class CpuEngine implements Engine {
         if (threads < 1) {
             throw new IllegalArgumentException("CPU engine needs at least 1 thread, got " + threads);
         }
+        // The BLAS first: a bad ATMSAE_BLAS throws before any worker thread starts.
+        OpenBlasLibrary.Choice choice = forcePureJava ? new OpenBlasLibrary.Choice(null, "forced by the caller")
+                : OpenBlasLibrary.choose();
+        DenseBlas blas = choice.library() != null ? new OpenBlas(choice.library())
+                : new JavaGemm(choice.pureJavaReason());
         this.threads = threads;
         this.pool = new WorkerPool(threads, splitSmallLoops);
         this.scratch = WorkerScratch.forThreads(threads);
-        OpenBlasLibrary.Choice choice = forcePureJava ? new OpenBlasLibrary.Choice(null, "forced by the caller")
-                : OpenBlasLibrary.choose();
-        this.tiledGemm = new TiledGemm(pool, choice.library() != null ? new OpenBlas(choice.library())
-                : new JavaGemm(choice.pureJavaReason()));
+        this.tiledGemm = new TiledGemm(pool, blas);
         this.elementwise = new ElementwiseKernels(pool);
         this.rowKernels = new RowKernels(pool);
         this.columnKernels = new ColumnKernels(pool, scratch);
