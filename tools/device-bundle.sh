@@ -36,13 +36,15 @@ mkdir -p "$out/lib" "$out/peers"
 
 # 2. Jars: core + benchmarks + runtime deps, without jcuda-natives (26 MB unpacked, mostly NVRTC/PTX compilers that
 #    cannot read CUDA 13 PTX anyway), without ONNX Runtime / tokenizers (harvest only) and without the plotting
-#    stack (XChart, PDFBox: they need java.desktop, which the runtime leaves out).
+#    stack (XChart, PDFBox: they need java.desktop, which the runtime leaves out), without the OpenBLAS natives.
 cp "$core" "$bench" "$out/lib/"
 for jar in java/target/lib/*.jar benchmarks/target/lib/*.jar; do
   [[ -f "$jar" ]] || continue
   name="$(basename "$jar")"
   case "$name" in
     jcuda-natives-*|onnxruntime-*|tokenizers-*|langchain4j-*|atmsae-*.jar|atmsae.jar) continue ;;
+    # OpenBLAS natives (19 MB): the GPU host's CPU side uses the engine's pure-Java sgemm instead.
+    openblas-*) continue ;;
     xchart-*|pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*|animated-gif-lib-*|commons-logging-*) continue ;;
   esac
   cp -n "$jar" "$out/lib/"

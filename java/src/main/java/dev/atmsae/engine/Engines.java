@@ -10,14 +10,14 @@ public final class Engines {
     private Engines() {
     }
 
-    /** The CPU engine on all available processors, with OpenBLAS when installed. */
+    /** The CPU engine on all available processors, with the BLAS {@code ATMSAE_BLAS} picks (bundled OpenBLAS). */
     public static Engine cpu() {
         return new CpuEngine();
     }
 
     /**
-     * The CPU engine with {@code threads} threads; {@code forcePureJava} selects the pure-Java BLAS even when
-     * OpenBLAS is installed.
+     * The CPU engine with {@code threads} threads; {@code forcePureJava} selects the pure-Java BLAS whatever
+     * {@code ATMSAE_BLAS} says.
      */
     public static Engine cpu(int threads, boolean forcePureJava) {
         return new CpuEngine(threads, forcePureJava);

@@ -10,19 +10,24 @@ import java.lang.foreign.ValueLayout;
 import static dev.atmsae.engine.cpu.Vec.geti;
 
 /**
- * The reference engine: tensors are off-heap segments, dense products go to OpenBLAS through FFM (or, when it is
- * absent or {@code forcePureJava} is set, to dev.ludovic.netlib's pure-Java BLAS), every other kernel is Java with the
- * Vector API in the inner loops, run on a fixed pool of {@code threads} threads.
+ * The reference engine: tensors are off-heap segments, dense products go to OpenBLAS through FFM (the build bundled
+ * from Maven by default, another one via {@code ATMSAE_BLAS}; see {@link OpenBlasLibrary}) or to a pure-Java sgemm
+ * ({@link JavaGemm}; {@code ATMSAE_BLAS=java}, {@code forcePureJava}, or no bundled jar), every other kernel is Java
+ * with the Vector API in the inner loops, run on a fixed pool of {@code threads} threads.
  *
- * <p>Thread-count independence: each kernel gives every output element to exactly one thread and evaluates it with a
- * fixed operation order (see {@link Vec}), so results are bitwise identical for any thread count (OpenBLAS, which
- * partitions the output and not the inner dimension, included). Not thread-safe: one caller at a time.
+ * <p>Guarantee: for given inputs, every kernel's results are bitwise identical for any thread count, on any CPU, with
+ * each BLAS choice (two choices, or two CPUs, may round differently from each other; resume needs only the same
+ * machine and library to give the same bits). By design, not by luck of a kernel: work is cut into pieces whose shapes
+ * depend only on the problem shape, each output element belongs to one piece and is computed in a fixed operation
+ * order (see {@link Vec}); dense products are cut into output tiles that each run as one single-threaded BLAS call
+ * ({@link TiledGemm}; the inner dimension is never split); whole-tensor reductions sum fixed blocks in block order;
+ * selections merge integer counts. Not thread-safe: one caller at a time.
  */
 public final class CpuEngine implements Engine {
     private final int threads;
     private final WorkerPool pool;
     private final WorkerScratch[] scratch;
-    private final DenseBlas blas;
+    private final TiledGemm tiledGemm;
     private final ElementwiseKernels elementwise;
     private final RowKernels rowKernels;
     private final ColumnKernels columnKernels;
@@ -33,14 +38,14 @@ public final class CpuEngine implements Engine {
     private float[] theta = new float[0];
     private boolean closed;
 
-    /** An engine on all available processors, with OpenBLAS when installed. */
+    /** An engine on all available processors, with the BLAS {@code ATMSAE_BLAS} picks (bundled OpenBLAS by default). */
     public CpuEngine() {
         this(Runtime.getRuntime().availableProcessors(), false);
     }
 
     /**
-     * @param threads       worker threads (≥ 1) for the Java kernels and OpenBLAS
-     * @param forcePureJava use the pure-Java BLAS even when OpenBLAS is installed
+     * @param threads       worker threads (≥ 1) for the Java kernels and the product tiles
+     * @param forcePureJava use the pure-Java BLAS whatever {@code ATMSAE_BLAS} says
      */
     public CpuEngine(int threads, boolean forcePureJava) {
         this(threads, forcePureJava, false);
@@ -51,11 +56,15 @@ public final class CpuEngine implements Engine {
         if (threads < 1) {
             throw new IllegalArgumentException("CPU engine needs at least 1 thread, got " + threads);
         }
+        // The BLAS first: a bad ATMSAE_BLAS throws before any worker thread starts.
+        OpenBlasLibrary.Choice choice = forcePureJava ? new OpenBlasLibrary.Choice(null, "forced by the caller")
+                : OpenBlasLibrary.choose();
+        DenseBlas blas = choice.library() != null ? new OpenBlas(choice.library())
+                : new JavaGemm(choice.pureJavaReason());
         this.threads = threads;
         this.pool = new WorkerPool(threads, splitSmallLoops);
         this.scratch = WorkerScratch.forThreads(threads);
-        DenseBlas openBlas = forcePureJava ? null : OpenBlas.tryLoad(threads);
-        this.blas = openBlas != null ? openBlas : new NetlibJavaBlas(pool);
+        this.tiledGemm = new TiledGemm(pool, blas);
         this.elementwise = new ElementwiseKernels(pool);
         this.rowKernels = new RowKernels(pool);
         this.columnKernels = new ColumnKernels(pool, scratch);
@@ -67,7 +76,7 @@ public final class CpuEngine implements Engine {
 
     /** Whether dense products use OpenBLAS (false: the pure-Java fallback). */
     public boolean usesOpenBlas() {
-        return blas instanceof OpenBlas;
+        return tiledGemm.blas() instanceof OpenBlas;
     }
 
     public int threads() {
@@ -81,7 +90,7 @@ public final class CpuEngine implements Engine {
 
     @Override
     public String describe() {
-        return "cpu: " + blas.describe() + ", " + threads + (threads == 1 ? " thread" : " threads")
+        return "cpu: " + tiledGemm.blas().describe() + ", " + threads + (threads == 1 ? " thread" : " threads")
                 + ", Vector API " + Vec.L + " float lanes";
     }
 
@@ -185,7 +194,7 @@ public final class CpuEngine implements Engine {
             }
             return;
         }
-        blas.sgemm(transA, transB, m, n, k, alpha, ta, tb, beta, tc);
+        tiledGemm.sgemm(transA, transB, m, n, k, alpha, ta, tb, beta, tc);
     }
 
     @Override

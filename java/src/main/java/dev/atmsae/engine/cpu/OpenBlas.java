@@ -1,90 +1,62 @@
 package dev.atmsae.engine.cpu;
 
-import java.lang.foreign.Arena;
-import java.lang.foreign.FunctionDescriptor;
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
-import java.util.Optional;
-
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
-import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * OpenBLAS's {@code cblas_sgemm} called through FFM on the tensors' own off-heap memory (no copies). The library is
- * loaded once per process into the global arena; its thread count is process-global, so every call first sets it to
- * this engine's count when another engine changed it.
+ * OpenBLAS's {@code cblas_sgemm} on one output tile, called through FFM on the tensors' own off-heap memory (no
+ * copies). The library runs single-threaded ({@link OpenBlasLibrary} sets its thread count to 1 once); the parallelism
+ * is {@link TiledGemm}'s, which runs several of these calls at once on disjoint tiles (OpenBLAS is reentrant).
  */
 final class OpenBlas implements DenseBlas {
     private static final int ROW_MAJOR = 101;
     private static final int NO_TRANS = 111;
     private static final int TRANS = 112;
-    private static final String[] LIBRARY_NAMES = {"libopenblas.so.0", "libopenblas.so"};
 
-    /** The loaded library, or null when absent (checked once). */
-    private static final Bindings BINDINGS = Bindings.load();
-    private static int currentThreads = -1;
+    private final OpenBlasLibrary library;
+    // The bound product; addresses in bytes, leading dimensions in floats.
+    private int transA;
+    private int transB;
+    private int k;
+    private float alpha;
+    private float beta;
+    private long addressA;
+    private long addressB;
+    private long addressC;
+    private int lda;
+    private int ldb;
+    private int ldc;
 
-    private final int threads;
-
-    private record Bindings(MethodHandle sgemm, MethodHandle setNumThreads, String config) {
-        static Bindings load() {
-            Linker linker = Linker.nativeLinker();
-            for (String name : LIBRARY_NAMES) {
-                SymbolLookup lookup;
-                try {
-                    lookup = SymbolLookup.libraryLookup(name, Arena.global());
-                } catch (IllegalArgumentException notInstalled) {
-                    continue;
-                }
-                Optional<MemorySegment> gemm = lookup.find("cblas_sgemm");
-                Optional<MemorySegment> setThreads = lookup.find("openblas_set_num_threads");
-                if (gemm.isEmpty() || setThreads.isEmpty()) {
-                    continue;
-                }
-                MethodHandle sgemm = linker.downcallHandle(gemm.get(), FunctionDescriptor.ofVoid(
-                        JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT,
-                        ADDRESS, JAVA_INT, JAVA_FLOAT, ADDRESS, JAVA_INT));
-                MethodHandle set = linker.downcallHandle(setThreads.get(), FunctionDescriptor.ofVoid(JAVA_INT));
-                String config = "OpenBLAS";
-                Optional<MemorySegment> getConfig = lookup.find("openblas_get_config");
-                if (getConfig.isPresent()) {
-                    try {
-                        MemorySegment s = (MemorySegment) linker.downcallHandle(getConfig.get(),
-                                FunctionDescriptor.of(ADDRESS)).invokeExact();
-                        config = s.reinterpret(256).getString(0);
-                    } catch (Throwable ignored) {
-                        // the version string is cosmetic
-                    }
-                }
-                return new Bindings(sgemm, set, config);
-            }
-            return null;
-        }
-    }
-
-    private OpenBlas(int threads) {
-        this.threads = threads;
-    }
-
-    /** OpenBLAS for an engine with {@code threads} threads, or null when the library is not installed. */
-    static OpenBlas tryLoad(int threads) {
-        return BINDINGS == null ? null : new OpenBlas(threads);
+    OpenBlas(OpenBlasLibrary library) {
+        this.library = library;
     }
 
     @Override
-    public void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, CpuTensor a, CpuTensor b,
-                      float beta, CpuTensor c) {
-        if (m == 0 || n == 0) {
-            return;
-        }
-        useThreads();
+    public void bind(boolean transA, boolean transB, int m, int n, int k, float alpha, CpuTensor a, CpuTensor b,
+                     float beta, CpuTensor c) {
+        this.transA = transA ? TRANS : NO_TRANS;
+        this.transB = transB ? TRANS : NO_TRANS;
+        this.k = k;
+        this.alpha = alpha;
+        this.beta = beta;
+        this.addressA = a.segment().address();
+        this.addressB = b.segment().address();
+        this.addressC = c.segment().address();
+        this.lda = Math.max(1, a.cols());
+        this.ldb = Math.max(1, b.cols());
+        this.ldc = Math.max(1, c.cols());
+    }
+
+    @Override
+    public void tile(int row0, int rows, int col0, int cols) {
+        // op(A)'s rows row0..: rows of A, or its columns when A is stored [k, m]; op(B)'s columns col0..: columns of
+        // B, or its rows when B is stored [n, k].
+        long offA = transA == TRANS ? row0 : (long) row0 * lda;
+        long offB = transB == TRANS ? (long) col0 * ldb : col0;
+        long offC = (long) row0 * ldc + col0;
+        MethodHandle sgemm = library.sgemm();
         try {
-            BINDINGS.sgemm.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k,
-                    alpha, a.segment(), Math.max(1, a.cols()), b.segment(), Math.max(1, b.cols()), beta,
-                    c.segment(), Math.max(1, c.cols()));
+            sgemm.invokeExact(ROW_MAJOR, transA, transB, rows, cols, k, alpha, addressA + offA * Float.BYTES, lda,
+                    addressB + offB * Float.BYTES, ldb, beta, addressC + offC * Float.BYTES, ldc);
         } catch (RuntimeException | Error e) {
             throw e;
         } catch (Throwable t) {
@@ -92,21 +64,8 @@ final class OpenBlas implements DenseBlas {
         }
     }
 
-    private void useThreads() {
-        synchronized (OpenBlas.class) {
-            if (currentThreads != threads) {
-                try {
-                    BINDINGS.setNumThreads.invokeExact(threads);
-                } catch (Throwable t) {
-                    throw new IllegalStateException("openblas_set_num_threads failed", t);
-                }
-                currentThreads = threads;
-            }
-        }
-    }
-
     @Override
     public String describe() {
-        return BINDINGS.config.trim() + " via FFM";
+        return library.describe() + " via FFM, single-threaded per tile";
     }
 }

@@ -1,177 +1,118 @@
 package dev.atmsae.engine.cpu;
 
-import dev.atmsae.engine.SparseCodes;
-import dev.atmsae.engine.Tensor;
+import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestFactory;
 
-import java.util.LinkedHashMap;
-import java.util.Map;
-import java.util.Random;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
-import static dev.atmsae.engine.cpu.Fixture.B;
-import static dev.atmsae.engine.cpu.Fixture.D;
-import static dev.atmsae.engine.cpu.Fixture.N;
-import static dev.atmsae.engine.cpu.Fixture.K;
-import static dev.atmsae.engine.cpu.Fixture.randn;
-import static dev.atmsae.engine.cpu.Fixture.read;
-import static dev.atmsae.engine.cpu.Fixture.readInts;
-import static dev.atmsae.engine.cpu.Fixture.tensor;
-import static dev.atmsae.engine.cpu.Fixture.uniform;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Every kernel gives bitwise identical results on a 1-thread and a 2-thread engine. The engines split even tiny
- * loops (package-private switch), so the 2-thread run really cuts every loop in two.
+ * Every kernel gives bitwise identical results for 1, 2, 3 and more threads than any product has tiles
+ * ({@link ThreadIndependenceCheck}). In this JVM with the BLAS the run picked and with the pure-Java BLAS; then, each
+ * in a child JVM (OpenBLAS reads OPENBLAS_CORETYPE when it loads), on every OpenBLAS kernel family this CPU can run:
+ * the one OpenBLAS detects, Haswell and Zen (AVX2), SkylakeX where the CPU has AVX-512F.
  */
 class CpuEngineThreadIndependenceTest {
 
     @Test
     void everyKernelIsBitwiseIndependentOfThreadCount() {
         for (boolean pureJava : new boolean[] {false, true}) {
-            Map<String, float[]> one;
-            Map<String, float[]> two;
-            try (CpuEngine e1 = new CpuEngine(1, pureJava, true); CpuEngine e2 = new CpuEngine(2, pureJava, true)) {
-                assertEquals(2, e2.threads());
-                one = runAll(e1);
-                two = runAll(e2);
-            }
-            assertEquals(one.keySet(), two.keySet());
-            assertTrue(one.size() >= 30, "kernels covered: " + one.keySet());
-            for (String kernel : one.keySet()) {
-                Fixture.assertBitwise(one.get(kernel), two.get(kernel), kernel + (pureJava ? " (pure Java)" : ""));
-            }
+            List<String> failures = ThreadIndependenceCheck.compare(pureJava, ThreadIndependenceCheck.THREAD_COUNTS,
+                    System.out::println);
+            assertEquals(List.of(), failures);
         }
     }
 
-    private static float[] ints(int[] values) {
-        float[] out = new float[values.length];
-        for (int i = 0; i < values.length; i++) {
-            out[i] = Float.intBitsToFloat(values[i]);
-        }
-        return out;
-    }
-
-    /** Runs every kernel on the same seeded inputs and collects all outputs. */
-    private static Map<String, float[]> runAll(CpuEngine e) {
-        Map<String, float[]> out = new LinkedHashMap<>();
-        Random r = new Random(99);
-        int m = 150; // > two of the pure-Java BLAS's 64-row blocks
-        float[] x = randn(r, B * D, 1f);
-        float[] bDec = randn(r, D, 0.3f);
-        float[] wEnc = randn(r, N * D, 0.3f);
-        float[] bEnc = randn(r, N, 0.2f);
-        float[] wDec = randn(r, N * D, 0.3f);
-        float[] big = randn(r, m * N, 1f);
-        float[] logTheta = uniform(r, N, -2f, 0f);
-        float[] gF = randn(r, B * N, 1f);
-        float[] p = uniform(r, N, 0f, 0.9f);
-        float[] grad = randn(r, N * D, 1f);
-        int[] allow = new int[N];
-        for (int i = 0; i < N; i++) {
-            allow[i] = i % 3 == 0 ? 1 : 0;
-        }
-        try (Tensor tx = tensor(e, B, D, x); Tensor tbd = tensor(e, 1, D, bDec); Tensor twe = tensor(e, N, D, wEnc);
-             Tensor tbe = tensor(e, 1, N, bEnc); Tensor twd = tensor(e, N, D, wDec); Tensor tbig = tensor(e, m, N, big);
-             Tensor xc = e.allocF32(B, D); Tensor h = e.allocF32(B, N); Tensor f = e.allocF32(B, N);
-             Tensor tl = tensor(e, 1, N, logTheta); Tensor tgF = tensor(e, B, N, gF); Tensor tp = tensor(e, 1, N, p);
-             Tensor tallow = Fixture.ints(e, 1, N, allow); Tensor xhat = e.allocF32(B, D);
-             Tensor err = e.allocF32(B, D); Tensor gH = e.allocF32(B, N); Tensor gLog = e.allocF32(1, N);
-             Tensor rowN = e.allocF32(1, N); Tensor rowD = e.allocF32(1, D); Tensor q = e.allocF32(1, N);
-             Tensor rho = e.allocF32(1, N); Tensor fires = e.allocI32(1, N);
-             Tensor gWDec = e.allocF32(N, D); Tensor gWEnc = e.allocF32(N, D);
-             Tensor cBig = e.allocF32(m, N); Tensor tm = e.allocF32(N, D); Tensor tv = e.allocF32(N, D);
-             Tensor tgrad = tensor(e, N, D, grad);
-             SparseCodes top = SparseCodes.allocate(e, B, B * K + 7);
-             SparseCodes batch = SparseCodes.allocate(e, B, B * K + 7);
-             Tensor gVal = e.allocF32(1, B * K + 7)) {
-            for (boolean ta : new boolean[] {false, true}) {
-                for (boolean tb : new boolean[] {false, true}) {
-                    // [m, N] = op(A)·op(B) with inner dimension N, from the [m, N] and [N, D]-shaped inputs.
-                    try (Tensor a = tensor(e, ta ? N : m, ta ? m : N, big);
-                         Tensor b = tensor(e, tb ? N : N, N, randn(new Random(7), N * N, 1f))) {
-                        e.gemm(ta, tb, 0.9f, a, b, 0.5f, cBig);
-                        out.put("gemm" + ta + tb, read(e, cBig));
+    @TestFactory
+    Stream<DynamicTest> everyBlasKernelFamilyInAChildJvm() {
+        return Stream.of(
+                DynamicTest.dynamicTest("OpenBLAS, core detected", () -> runChild(null, null)),
+                DynamicTest.dynamicTest("OpenBLAS, OPENBLAS_CORETYPE=Haswell", () -> runChild("Haswell", null)),
+                DynamicTest.dynamicTest("OpenBLAS, OPENBLAS_CORETYPE=Zen", () -> runChild("Zen", null)),
+                DynamicTest.dynamicTest("OpenBLAS, OPENBLAS_CORETYPE=SkylakeX", () -> {
+                    boolean avx512 = cpuHas("avx512f");
+                    if (!avx512) {
+                        System.out.println("SKIPPED OPENBLAS_CORETYPE=SkylakeX: this CPU has no AVX-512F (/proc/cpuinfo)");
                     }
-                }
-            }
-            e.encodePre(tx, tbd, twe, tbe, xc, h);
-            out.put("encodePre.xc", read(e, xc));
-            out.put("encodePre.h", read(e, h));
-            e.relu(h, f);
-            out.put("relu", read(e, f));
-            e.jumpRelu(h, tl, gH);
-            out.put("jumpRelu", read(e, gH));
-            e.colSum(tbig, 0.3f, rowN, false);
-            out.put("colSum", read(e, rowN));
-            e.colSum(tbig, 0.3f, rowN, true);
-            out.put("colSum.acc", read(e, rowN));
-            try (Tensor rows = e.allocF32(1, m)) {
-                e.rowSumSquares(tbig, rows);
-                out.put("rowSumSquares", read(e, rows));
-            }
-            out.put("sumSquares", new float[] {(float) e.sumSquares(tbig),
-                    Float.intBitsToFloat((int) Double.doubleToRawLongBits(e.sumSquares(tbig)))});
-            out.put("countPositive", new float[] {e.countPositive(tbig)});
+                    assumeTrue(avx512, "SkylakeX kernels need AVX-512F, which /proc/cpuinfo does not list");
+                    runChild("SkylakeX", null);
+                }),
+                DynamicTest.dynamicTest("pure Java, ATMSAE_BLAS=java", () -> runChild(null, OpenBlasLibrary.PURE_JAVA)));
+    }
 
-            e.topK(h, K, null, top);
-            out.put("topK.idx", ints(readInts(e, top.idx())));
-            out.put("topK.val", read(e, top.val()));
-            e.sparseDecode(top, twd, tbd, xhat);
-            out.put("sparseDecode", read(e, xhat));
-            e.residual(xhat, tx, err);
-            out.put("residual", read(e, err));
-            e.sparseDecodeBackward(top, err, twd, gVal, gWDec);
-            out.put("sparseDecodeBackward.gVal", read(e, gVal));
-            out.put("sparseDecodeBackward.gWDec", read(e, gWDec));
-            e.sparseReluMask(top, gVal);
-            out.put("sparseReluMask", read(e, gVal));
-            e.sparseEncoderBackward(top, gVal, xc, gWEnc, rowN);
-            out.put("sparseEncoderBackward.gWEnc", read(e, gWEnc));
-            out.put("sparseEncoderBackward.gBEnc", read(e, rowN));
-            e.countFiresSparse(top, fires);
-            out.put("countFiresSparse", ints(readInts(e, fires)));
-
-            e.topK(h, K, tallow, top);
-            out.put("topK.allow.idx", ints(readInts(e, top.idx())));
-            out.put("topK.allow.val", read(e, top.val()));
-            float threshold = e.batchTopK(h, B * K, batch);
-            out.put("batchTopK.threshold", new float[] {threshold});
-            out.put("batchTopK.rowPtr", ints(readInts(e, batch.rowPtr())));
-            out.put("batchTopK.idx", ints(readInts(e, batch.idx())));
-            out.put("batchTopK.val", read(e, batch.val()));
-
-            e.reluBackward(f, tgF, tl, gH);
-            out.put("reluBackward", read(e, gH));
-            e.jumpReluBackward(h, tl, tgF, 0.5f, 0.01f, gH, gLog);
-            out.put("jumpReluBackward.gH", read(e, gH));
-            out.put("jumpReluBackward.gLogTheta", read(e, gLog));
-            e.atmStats(f, tgF, rowN, gLog, q, rho);
-            out.put("atmStats.a", read(e, gLog));
-            out.put("atmStats.q", read(e, q));
-            out.put("atmStats.rho", read(e, rho));
-            e.atmMask(f, tp, 5, 11, 3, gH);
-            out.put("atmMask", read(e, gH));
-            e.countFires(f, fires);
-            out.put("countFires", ints(readInts(e, fires)));
-
-            for (int step = 1; step <= 3; step++) {
-                e.adam(twd, tgrad, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, step, 0.5f);
-            }
-            out.put("adam.param", read(e, twd));
-            out.put("adam.m", read(e, tm));
-            out.put("adam.v", read(e, tv));
-            e.removeParallelComponent(twd, tgrad);
-            out.put("removeParallelComponent", read(e, tgrad));
-            e.normalizeRows(twd);
-            out.put("normalizeRows", read(e, twd));
-            e.axpy(0.7f, tgrad, twd);
-            out.put("axpy", read(e, twd));
-            e.scale(twd, 1.3f);
-            out.put("scale", read(e, twd));
-            e.fill(twd, 0.1f);
-            out.put("fill", read(e, twd));
+    /** Runs {@link ThreadIndependenceCheck} in a child JVM with the given core type and BLAS setting. */
+    private static void runChild(String coreType, String blasSetting) throws Exception {
+        if (blasSetting == null) {
+            String inherited = System.getenv(OpenBlasLibrary.ENV);
+            assumeTrue(inherited == null || !inherited.strip().equalsIgnoreCase(OpenBlasLibrary.PURE_JAVA),
+                    OpenBlasLibrary.ENV + "=" + inherited + " forces the pure-Java BLAS for this run");
         }
-        return out;
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-Xmx") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-Xmx512m");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(ThreadIndependenceCheck.class.getName());
+        if (blasSetting == null) {
+            cmd.add("--expect-openblas");
+        }
+        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
+        pb.environment().remove("OPENBLAS_CORETYPE");
+        if (coreType != null) {
+            pb.environment().put("OPENBLAS_CORETYPE", coreType);
+        }
+        if (blasSetting != null) {
+            pb.environment().put(OpenBlasLibrary.ENV, blasSetting);
+        }
+        Process p = pb.start();
+        String output;
+        try (var in = p.getInputStream()) {
+            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
+        }
+        if (!p.waitFor(5, TimeUnit.MINUTES)) {
+            p.destroyForcibly();
+            fail("child JVM did not finish:\n" + output);
+        }
+        String label = coreType == null ? "detected core" : "OPENBLAS_CORETYPE=" + coreType;
+        System.out.print("[" + label + (blasSetting == null ? "" : ", " + OpenBlasLibrary.ENV + "=" + blasSetting)
+                + "] " + output);
+        assertEquals(0, p.exitValue(), "child JVM failed:\n" + output);
+        if (coreType != null && blasSetting == null) {
+            // OpenBLAS falls back to its detected core when it cannot run the requested one: make sure it did not.
+            assertTrue(output.toLowerCase().contains("core " + coreType.toLowerCase()),
+                    "OpenBLAS did not run the " + coreType + " kernels:\n" + output);
+        }
+    }
+
+    private static boolean cpuHas(String flag) throws IOException {
+        Path cpuinfo = Path.of("/proc/cpuinfo");
+        if (!Files.isReadable(cpuinfo)) {
+            return false;
+        }
+        for (String line : Files.readAllLines(cpuinfo)) {
+            if (line.startsWith("flags") && List.of(line.substring(line.indexOf(':') + 1).trim().split("\\s+"))
+                    .contains(flag)) {
+                return true;
+            }
+        }
+        return false;
     }
 }
