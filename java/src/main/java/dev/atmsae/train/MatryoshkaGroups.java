@@ -12,7 +12,8 @@ import java.util.List;
  *   <li>{@code auto} (default): the SAEBench fractions 1/32, 1/16, 1/8, 1/4 and the rest; at widths where a fraction
  *       rounds to 0 latents that group is dropped [choice: a narrow test SAE still trains, with fewer groups].</li>
  *   <li>sizes, e.g. {@code 256,256,512,1024,2048}: integers ≥ 1 that sum to the width.</li>
- *   <li>fractions, e.g. {@code 1/32,1/16,0.125,0.25,rest}: each in (0, 1]; group sizes are ⌊f·n⌋ (as
+ *   <li>fractions (a list with any entry written as a/b or a decimal), e.g. {@code 1/32,1/16,0.125,0.25,rest}:
+ *       each in (0, 1]; group sizes are ⌊f·n⌋ (as
  *       dictionary_learning) and the last group takes the remainder, so fractions must sum to 1 unless the list ends
  *       with {@code rest}.</li>
  * </ul>
@@ -45,6 +46,7 @@ public final class MatryoshkaGroups {
         if (explicit == 0) {
             return new int[] {n};
         }
+        // a list with any fractional entry is a list of fractions ("1/2,0,1/2" has a zero fraction, not a size 0)
         boolean fractions = false;
         for (int m = 0; m < explicit; m++) {
             String e = entries[m].trim();
@@ -54,11 +56,7 @@ public final class MatryoshkaGroups {
             if ("rest".equalsIgnoreCase(e)) {
                 throw error(spec, "may use 'rest' only as its last entry");
             }
-            boolean fraction = e.contains("/") || e.contains(".") || e.contains("e") || e.contains("E");
-            if (m > 0 && fraction != fractions) {
-                throw error(spec, "mixes sizes and fractions");
-            }
-            fractions = fraction;
+            fractions |= e.contains("/") || e.contains(".") || e.contains("e") || e.contains("E");
         }
         int[] out = new int[count];
         long used = 0;
