@@ -51,7 +51,7 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--l1", paramLabel = "C", description = "Sparsity coefficient: L1 λ for relu/atm, L0 coefficient for jumprelu.")
     Double l1;
 
-    @Option(names = "--target-l0", paramLabel = "L", description = "Adjust the sparsity coefficient to reach this L0 (relu, atm, jumprelu).")
+    @Option(names = "--target-l0", paramLabel = "L", description = "Adjust the sparsity coefficient to reach this L0 (relu, atm, jumprelu); for matryoshka it is k.")
     Double targetL0;
 
     @Option(names = "--tokens", paramLabel = "T", description = "Training tokens (steps = T / batch).")
