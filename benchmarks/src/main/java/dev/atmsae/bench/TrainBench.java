@@ -182,7 +182,7 @@ public final class TrainBench {
         sb.append("Date ").append(report.get("date")).append("; machine: ").append(report.get("machine"))
                 .append("; engine: ").append(report.get("engine")).append("; fp32 both sides; batch ")
                 .append(rows.isEmpty() ? "" : rows.get(0).get("batch")).append(", k = ").append(report.get("k"))
-                .append( " (topk/batchtopk/matryoshka); median of ").append(report.get("reps")).append(" steps after ")
+                .append(" (topk/batchtopk/matryoshka); median of ").append(report.get("reps")).append(" steps after ")
                 .append(report.get("warmup")).append(" warm-up steps; 1-minute load average ")
                 .append(String.format(Locale.ROOT, "%.1f → %.1f", (double) report.get("load_average_start"),
                         (double) report.get("load_average_end"))).append(".\n\n");
