@@ -162,7 +162,7 @@ public final class DemoReport {
         }
         Object seeds = ((Map<String, Object>) real.get("spec")).get("seeds");
         StringBuilder sb = new StringBuilder();
-        sb.append(String.format(Locale.ROOT, "All three set L0 with k = %s on MiniLM%s; means over seeds %s ± the 95%% "
+        sb.append(String.format(Locale.ROOT, "Each sets L0 with k = %s on MiniLM%s; means over seeds %s ± the 95%% "
                         + "confidence half-width. Matryoshka trains BatchTopK codes with nested-prefix reconstruction "
                         + "losses (groups and loss form in each run's cfg.json, `metadata.atmsae.matryoshka`); it is "
                         + "the architecture the field uses against absorption, so it is the baseline ATM must beat on "
