@@ -6,3 +6,4 @@
 #include "mask.cu"
 #include "optim.cu"
 #include "reduce.cu"
+#include "matryoshka.cu"

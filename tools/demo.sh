@@ -3,7 +3,8 @@
 #   1. harvest MiniLM (layer 3) activations from the Brown corpus; hold the last shard out for evaluation
 #   2. build the POS probe set (layer 3 + embedding layer, lookup baseline) and SAEBench's first-letter probe set
 #   3. generate the synthetic ground-truth data set
-#   4. sweep ATM, TopK, BatchTopK, JumpReLU and ReLU+L1 at matched L0 targets × seeds on both data sets
+#   4. sweep ATM, TopK, BatchTopK, JumpReLU, ReLU+L1 and Matryoshka BatchTopK at matched L0 targets × seeds on both
+#      data sets
 #   5. write demo-out/report.md (comparison table, findings, plots) and print the table
 # Every step is idempotent: re-running skips finished work. Sizes can be overridden through the variables below.
 set -euo pipefail
@@ -21,6 +22,7 @@ SEEDS="${DEMO_SEEDS:-1,2}"
 POS_FILES="${DEMO_POS_FILES:-15}"
 FIRST_LETTER_WORDS="${DEMO_FIRST_LETTER_WORDS:-1500}"
 ENGINE="${DEMO_ENGINE:-auto}"
+ARCHS="${DEMO_ARCHS:-atm,topk,batchtopk,jumprelu,relu,matryoshka}"
 # The demo's runs are a few hundred steps, far shorter than the specs' defaults assume (lr 3e-4 with 1000-step
 # warm-ups, JumpReLU θ_init 0.01 / ε 0.05 for multi-million-token runs): with those, ReLU/ATM/JumpReLU barely move in
 # 400 steps. These settings (measured on this data: FVU 0.26-0.36 at L0 16 for every architecture) are recorded in
@@ -56,15 +58,15 @@ step "Synthetic ground truth"
 [[ -f "$out/data/truth/truth/truth.json" || -d "$out/data/truth/probe_set" ]] || \
   $atmsae synth --out "$out/data/truth" --tokens 100000 --d 64 --trees 6 --children 4 --independent 16
 
-step "Sweep on MiniLM: 5 architectures × L0 {$L0S} × seeds {$SEEDS}"
-$atmsae sweep --data "$out/data/train" --eval-data "$out/data/eval" --probe-set "$out/data/pos" \
+step "Sweep on MiniLM: architectures {$ARCHS} × L0 {$L0S} × seeds {$SEEDS}"
+$atmsae sweep --archs "$ARCHS" --data "$out/data/train" --eval-data "$out/data/eval" --probe-set "$out/data/pos" \
   --width "$WIDTH" --tokens "$TRAIN_TOKENS" --batch "$BATCH" --target-l0 "$L0S" --seeds "$SEEDS" \
   --eval-tokens 32768 --engine "$ENGINE" --out "$out/sweep-minilm" --quiet $SHORT_RUN_SETTINGS \
   --meta model_name=all-MiniLM-L6-v2 --meta hook_name=blocks.3.hook_resid_post --meta context_size=128 \
   --meta model_class_name=BertModel --meta exclude_special_tokens=true --meta prepend_bos=true
 
 step "Sweep on synthetic ground truth"
-$atmsae sweep --data "$out/data/truth/shards" --truth "$out/data/truth" --width 64 --tokens 100000 --batch 512 \
+$atmsae sweep --archs "$ARCHS" --data "$out/data/truth/shards" --truth "$out/data/truth" --width 64 --tokens 100000 --batch 512 \
   --target-l0 2,4 --seeds "$SEEDS" --eval-tokens 8192 --engine "$ENGINE" --out "$out/sweep-truth" --quiet \
   $SHORT_RUN_SETTINGS
 

@@ -3,13 +3,14 @@
 
 One training step = forward, backward and Adam, the same math as atmsae's architectures (architectures.md, atm.md):
 relu (ReLU + L1 weighted by decoder norms), atm (ReLU + L1 + EMA statistics, importance threshold, Bernoulli mask,
-unit-norm decoder), topk (+AuxK when latents are dead), batchtopk, jumprelu (rectangle-kernel STE, L0 penalty).
+unit-norm decoder), topk (+AuxK when latents are dead), batchtopk, jumprelu (rectangle-kernel STE, L0 penalty),
+matryoshka (BatchTopK codes, equal-weight nested-prefix MSEs over the SAEBench groups, one split decode).
 All float32, parameters stored like atmsae's engine: W_enc [n, d] (row i = latent i's encoder direction), W_dec [n, d].
 Sparse architectures decode with scipy.sparse when it is importable (the fastest reasonable numpy-stack
 implementation), else with a dense scatter + product; the JSON says which.
 
 Usage: numpy_sae.py --arch atm --d 384 --n 6144 --batch 4096 [--k 64] [--warmup 2] [--reps 5]
-       numpy_sae.py --check    (float64 finite-difference check of the relu/topk/batchtopk gradients)
+       numpy_sae.py --check    (float64 finite-difference check of the relu/topk/batchtopk/matryoshka gradients)
 Prints one JSON object: arch, shape, median seconds per step, tokens/s, the per-repetition times.
 """
 import argparse
@@ -67,6 +68,45 @@ def sparse_matrix(rows, cols, vals, shape):
     return dense
 
 
+def matryoshka_ends(n):
+    """Group ends of atmsae's default matryoshka_groups (auto): the SAEBench fractions 1/32, 1/16, 1/8, 1/4 of the
+    width (floored) and the rest, groups that round to no latents dropped."""
+    ends, end = [], 0
+    for size in (n // 32, n // 16, n // 8, n // 4):
+        if size > 0:
+            end += size
+            ends.append(end)
+    return np.array(ends + [n])
+
+
+def matryoshka_decode(rows, cols, vals, xc, w_dec, ends, batch):
+    """Equal-weight (w_m = 1/M) nested-prefix reconstruction and its gradients, one sparse decode in all: entries are
+    split by latent group, prefix residuals accumulate group by group, and the gradient reaching group m is the suffix
+    sum G_m = sum_{m' >= m} (2 w / B) err_{m'}. Returns (loss, full-width err, G_0 (the b_dec decoder path),
+    per-entry gradient gVal, gradient of W_dec)."""
+    n = w_dec.shape[0]
+    group = np.searchsorted(ends, cols, side="right")
+    weight = F(2.0 / (len(ends) * batch))
+    acc = -xc
+    errs, parts = [], []
+    for m in range(len(ends)):
+        sel = group == m
+        part = sparse_matrix(rows[sel], cols[sel], vals[sel], (batch, n))
+        acc = acc + np.asarray(part @ w_dec)
+        errs.append(acc)
+        parts.append(part)
+    loss = sum(float(np.einsum("bd,bd->", e, e)) for e in errs) / (len(ends) * batch)
+    grads = [None] * len(ends)
+    g = np.zeros_like(xc)
+    for m in reversed(range(len(ends))):
+        g = g + weight * errs[m]
+        grads[m] = g
+    stacked = np.stack(grads)
+    gval = np.einsum("jd,jd->j", stacked[group, rows], w_dec[cols])
+    g_wdec = sum(np.asarray(part.T @ gm) for part, gm in zip(parts, grads))
+    return loss, errs[-1], grads[0], gval, g_wdec
+
+
 class Sae:
     def __init__(self, arch, d, n, batch, k, seed):
         rng = np.random.default_rng(seed)
@@ -86,6 +126,7 @@ class Sae:
             self.ema = {s: np.zeros(n, np.float64) for s in ("a", "q", "r")}
             self.t = 0
         self.theta = 0.0
+        self.ends = matryoshka_ends(n)
 
     def step(self, x):
         p, B = self.p, self.B
@@ -112,7 +153,7 @@ class Sae:
                 g["W_dec"] += (self.lam / B) * (f_in.sum(0) / dnorm)[:, None] * p["W_dec"]
             fired = (f_in > 0).any(0)
             gh_sparse = None
-        elif self.arch in ("topk", "batchtopk"):
+        elif self.arch in ("topk", "batchtopk", "matryoshka"):
             if self.arch == "topk":
                 idx = np.argpartition(-h, self.k, axis=1)[:, : self.k]
                 rows = np.repeat(np.arange(B), self.k)
@@ -127,14 +168,18 @@ class Sae:
                 rows, cols = keep // self.n, keep % self.n
                 if vals.size:
                     self.theta = 0.99 * self.theta + 0.01 * float(vals.min())
-            fs = sparse_matrix(rows, cols, vals, (B, self.n))
-            xhat = np.asarray(fs @ p["W_dec"])
-            xhat += p["b_dec"]
-            err = xhat - x
-            gx = err * F(2.0 / B)
-            # gradient only at the kept entries: gVal_j = <gx[row_j], W_dec[col_j]>
-            gval = np.einsum("jd,jd->j", gx[rows], p["W_dec"][cols]) * (vals > 0)
-            g["W_dec"] = np.asarray(fs.T @ gx)
+            if self.arch == "matryoshka":
+                _, err, gx, gval, g["W_dec"] = matryoshka_decode(rows, cols, vals, xc, p["W_dec"], self.ends, B)
+                gval = gval * (vals > 0)
+            else:
+                fs = sparse_matrix(rows, cols, vals, (B, self.n))
+                xhat = np.asarray(fs @ p["W_dec"])
+                xhat += p["b_dec"]
+                err = xhat - x
+                gx = err * F(2.0 / B)
+                # gradient only at the kept entries: gVal_j = <gx[row_j], W_dec[col_j]>
+                gval = np.einsum("jd,jd->j", gx[rows], p["W_dec"][cols]) * (vals > 0)
+                g["W_dec"] = np.asarray(fs.T @ gx)
             gh_sparse = sparse_matrix(rows, cols, gval.astype(F), (B, self.n))
             fired = np.zeros(self.n, bool)
             fired[cols[vals > 0]] = True
@@ -214,13 +259,14 @@ class Sae:
 
 
 def self_check():
-    """Central finite differences in float64 on a tiny problem: the peer's gradients for relu, topk and batchtopk
+    """Central finite differences in float64 on a tiny problem: the peer's gradients for relu, topk, batchtopk and
+    matryoshka
     (W_dec only for relu: the unit-norm projection changes it for the others) before clipping and Adam."""
     global F
     saved, F = F, np.float64
     worst_all = 0.0
     try:
-        for arch in ("relu", "topk", "batchtopk"):
+        for arch in ("relu", "topk", "batchtopk", "matryoshka"):
             d, n, B, k = 5, 8, 4, 2
             s = Sae(arch, d, n, B, k, 0)
             for key in s.p:
@@ -254,6 +300,10 @@ def self_check():
                     f = np.zeros_like(a)
                     f[keep] = a[keep]
                     f = f.reshape(B, n)
+                if arch == "matryoshka":  # equal-weight prefix MSEs, each prefix decoded from scratch
+                    ends = matryoshka_ends(n)
+                    return sum((((f[:, :e] @ p["W_dec"][:e] + p["b_dec"]) - x) ** 2).sum() / B
+                               for e in ends) / len(ends)
                 out = (((f @ p["W_dec"] + p["b_dec"]) - x) ** 2).sum() / B
                 if arch == "relu":
                     out += s.lam * (f * np.linalg.norm(p["W_dec"], axis=1)).sum() / B

@@ -3,7 +3,8 @@
 
 Architectures (architectures.md, atm.md): relu (L1 weighted by decoder norms), atm (ReLU base + per-latent EMA
 statistics, importance, threshold, stochastic mask), topk (k, sparse decode via embedding_bag, AuxK on dead latents),
-batchtopk (k*B over the batch), jumprelu (rectangle-kernel straight-through estimator, L0 penalty).
+batchtopk (k*B over the batch), jumprelu (rectangle-kernel straight-through estimator, L0 penalty), matryoshka
+(BatchTopK codes; equal-weight MSEs of the nested prefixes over the SAEBench groups, decoded group by group).
 Common: x_c = x - b_dec, h = x_c W_enc^T + b_enc (W_enc stored [n, d] as in atmsae), x_hat = f W_dec + b_dec,
 Adam (fused), global grad-norm clip 1.0, unit-norm decoder rows (gradient projection + renormalisation) for all but relu.
 
@@ -56,6 +57,31 @@ class StepFn(torch.autograd.Function):
         eps = ctx.eps
         k = ((h - theta).abs() < eps / 2).to(g.dtype)
         return torch.zeros_like(h), (g * (-1.0 / eps) * k).sum(0), None
+
+
+def matryoshka_ends(n):
+    """Group ends of atmsae's default matryoshka_groups (auto): the SAEBench fractions 1/32, 1/16, 1/8, 1/4 of the
+    width (floored) and the rest, groups that round to no latents dropped."""
+    ends, end = [], 0
+    for size in (n // 32, n // 16, n // 8, n // 4):
+        if size > 0:
+            end += size
+            ends.append(end)
+    return ends + [n]
+
+
+def matryoshka_loss(f, w_dec, b_dec, x, ends, weights=None):
+    """Matryoshka's reconstruction loss sum_m w_m mean_b ||x - xhat_m||^2 (default w_m = 1/M, dictionary_learning's
+    and atmsae's default), xhat_m = b_dec + the codes of groups <= m decoded. The prefixes are accumulated group by
+    group in index order, so the whole costs one decode plus O(M B d), never one full decode per group."""
+    weights = weights or [1.0 / len(ends)] * len(ends)
+    xhat = b_dec.expand_as(x)
+    loss, lo = 0.0, 0
+    for hi, w in zip(ends, weights):
+        xhat = xhat + f[:, lo:hi] @ w_dec[lo:hi]
+        loss = loss + w * (xhat - x).pow(2).sum(-1).mean()
+        lo = hi
+    return loss
 
 
 class Sae(torch.nn.Module):
@@ -127,11 +153,13 @@ class Sae(torch.nn.Module):
                 aux = (e - ehat).pow(2).sum(-1).mean() / e.var(0).sum().clamp_min(1e-8)
                 return mse + aux / 32
             return mse
-        if a == "batchtopk":
+        if a in ("batchtopk", "matryoshka"):
             r = F.relu(h)
             flat = r.flatten()
             vals, idx = flat.topk(self.k * x.shape[0])
             f = torch.zeros_like(flat).scatter(0, idx, vals).view_as(r)
+            if a == "matryoshka":
+                return matryoshka_loss(f, self.w_dec, self.b_dec, x, matryoshka_ends(self.n))
             xhat = f @ self.w_dec + self.b_dec
             return (xhat - x).pow(2).sum(-1).mean()
         raise ValueError(a)
@@ -225,7 +253,7 @@ def main():
     ap.add_argument("--k", type=int, default=64)
     ap.add_argument("--steps", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
-    ap.add_argument("--archs", default="atm,topk,batchtopk,jumprelu,relu")
+    ap.add_argument("--archs", default="atm,topk,batchtopk,jumprelu,relu,matryoshka")
     ap.add_argument("--precisions", default="fp32,tf32,bf16")
     ap.add_argument("--no-compile", action="store_true")
     ap.add_argument("--json", default=None)

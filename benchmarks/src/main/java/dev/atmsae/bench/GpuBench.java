@@ -43,7 +43,7 @@ import org.HdrHistogram.Histogram;
  * Writes gpu-bench.json and gpu-bench.md to {@code --out}.
  *
  * <p>Usage: {@code GpuBench [--out DIR] [--python PY] [--torch-peer torch_sae.py] [--widths 16384,65536]
- * [--batch 4096] [--d 2304] [--steps 30] [--precisions fp32,tf32,bf16] [--archs atm,topk,batchtopk,jumprelu,relu]
+ * [--batch 4096] [--d 2304] [--steps 30] [--precisions fp32,tf32,bf16] [--archs atm,topk,batchtopk,jumprelu,relu,matryoshka]
  * [--torch-modes eager,compile | none] [--torch-timeout-s 480] [--no-kernels] [--quick]}. A device command is limited
  * to 10 minutes, so the full matrix is meant to be run in slices (e.g. one precision or one width per invocation,
  * each writing its own --out).
@@ -97,7 +97,7 @@ public final class GpuBench {
                 .mapToInt(Integer::parseInt).toArray();
         List<Precision> precisions = Arrays.stream(opt("precisions", "fp32,tf32,bf16").split(","))
                 .map(s -> Precision.valueOf(s.trim().toUpperCase(Locale.ROOT))).toList();
-        List<ArchKind> archs = Arrays.stream(opt("archs", "atm,topk,batchtopk,jumprelu,relu").split(","))
+        List<ArchKind> archs = Arrays.stream(opt("archs", "atm,topk,batchtopk,jumprelu,relu,matryoshka").split(","))
                 .map(ArchKind::parse).toList();
 
         try (CudaEngine engine = CudaEngine.open(0, Precision.FP32)) {
@@ -244,6 +244,7 @@ public final class GpuBench {
             case ATM -> 6 * dense;
             case RELU, JUMPRELU -> 5 * dense;
             case TOPK, BATCHTOPK -> dense + 3 * 2.0 * b * K * d;   // decode, its backward, encoder backward
+            case MATRYOSHKA -> dense + 3 * 2.0 * b * K * d;         // the same: the prefixes add O(M·B·d), no products
         };
     }
 

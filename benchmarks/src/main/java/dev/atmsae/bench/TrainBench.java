@@ -34,7 +34,7 @@ import java.util.concurrent.TimeUnit;
  * steps over three rotated input batches), then the peer as a subprocess with the same warm-up and repetitions.
  * ATM masks from the first step (mask_start 0) on both sides, so the masking work is measured.
  *
- * <p>Usage: {@code TrainBench [--out DIR] [--shapes 384x6144,768x12288] [--archs relu,atm,topk,batchtopk,jumprelu]
+ * <p>Usage: {@code TrainBench [--out DIR] [--shapes 384x6144,768x12288] [--archs relu,atm,topk,batchtopk,jumprelu,matryoshka]
  * [--batch 4096] [--k 64] [--warmup 2] [--reps 5] [--threads N] [--peer PATH] [--python python3]}.
  * Writes {@code train.md} and {@code train.json} to the output directory (default bench-out/).
  */
@@ -46,7 +46,7 @@ public final class TrainBench {
         Map<String, String> a = parse(args);
         Path out = Path.of(a.getOrDefault("out", "bench-out"));
         String[] shapes = a.getOrDefault("shapes", "384x6144,768x12288").split(",");
-        String[] archs = a.getOrDefault("archs", "relu,atm,topk,batchtopk,jumprelu").split(",");
+        String[] archs = a.getOrDefault("archs", "relu,atm,topk,batchtopk,jumprelu,matryoshka").split(",");
         int batch = Integer.parseInt(a.getOrDefault("batch", "4096"));
         int k = Integer.parseInt(a.getOrDefault("k", "64"));
         int warmup = Integer.parseInt(a.getOrDefault("warmup", "2"));
@@ -182,7 +182,7 @@ public final class TrainBench {
         sb.append("Date ").append(report.get("date")).append("; machine: ").append(report.get("machine"))
                 .append("; engine: ").append(report.get("engine")).append("; fp32 both sides; batch ")
                 .append(rows.isEmpty() ? "" : rows.get(0).get("batch")).append(", k = ").append(report.get("k"))
-                .append(" (topk/batchtopk); median of ").append(report.get("reps")).append(" steps after ")
+                .append(" (topk/batchtopk/matryoshka); median of ").append(report.get("reps")).append(" steps after ")
                 .append(report.get("warmup")).append(" warm-up steps; 1-minute load average ")
                 .append(String.format(Locale.ROOT, "%.1f → %.1f", (double) report.get("load_average_start"),
                         (double) report.get("load_average_end"))).append(".\n\n");

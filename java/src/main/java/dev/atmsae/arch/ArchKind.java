@@ -4,7 +4,9 @@ import dev.atmsae.util.UserError;
 
 /** The SAE architectures atmsae trains; {@link #id()} is the name used on the command line and in config files. */
 public enum ArchKind {
-    ATM("atm"), TOPK("topk"), BATCHTOPK("batchtopk"), JUMPRELU("jumprelu"), RELU("relu");
+    ATM("atm"), TOPK("topk"), BATCHTOPK("batchtopk"), JUMPRELU("jumprelu"), RELU("relu"),
+    /** Matryoshka BatchTopK (Bussmann, Nabeshima, Karvonen &amp; Nanda 2025); also accepted as matryoshka_batchtopk. */
+    MATRYOSHKA("matryoshka");
 
     private final String id;
 
@@ -26,12 +28,20 @@ public enum ArchKind {
         return this == ATM || this == RELU || this == JUMPRELU;
     }
 
+    /** True where L0 is set by k (TopK, BatchTopK, Matryoshka BatchTopK): {@code --target-l0} means k. */
+    public boolean kControlled() {
+        return this == TOPK || this == BATCHTOPK || this == MATRYOSHKA;
+    }
+
     public static ArchKind parse(String s) {
+        if ("matryoshka_batchtopk".equalsIgnoreCase(s)) {
+            return MATRYOSHKA;
+        }
         for (ArchKind k : values()) {
             if (k.id.equalsIgnoreCase(s)) {
                 return k;
             }
         }
-        throw new UserError("unknown architecture '" + s + "' (expected atm, topk, batchtopk, jumprelu or relu)");
+        throw new UserError("unknown architecture '" + s + "' (expected atm, topk, batchtopk, jumprelu, relu or matryoshka)");
     }
 }

@@ -15,7 +15,7 @@ import java.util.Map;
  * Inference: f = ReLU(h)·1[h &gt; θ]. Export: SAELens {@code jumprelu} with threshold θ (folded) for every latent.
  * Products: see {@link SparseCodeSae}, plus an elementwise B×n threshold pass for the inference L0.
  */
-final class BatchTopKSae extends SparseCodeSae {
+class BatchTopKSae extends SparseCodeSae {
     private final Tensor logTheta;
     private final Tensor dense;
     private final float[] hostLogTheta;

@@ -121,7 +121,12 @@ abstract class SaeBase implements Sae {
 
     /** The per-architecture part of a step's metrics. */
     protected record Parts(double mse, double sparsityLoss, double auxLoss, double l0, double l0Masked,
-                           double fracMaskable, double meanP, double theta) {
+                           double fracMaskable, double meanP, double theta, double reconLoss) {
+        /** Parts whose trained reconstruction loss is the MSE itself (every architecture but Matryoshka). */
+        Parts(double mse, double sparsityLoss, double auxLoss, double l0, double l0Masked, double fracMaskable,
+              double meanP, double theta) {
+            this(mse, sparsityLoss, auxLoss, l0, l0Masked, fracMaskable, meanP, theta, mse);
+        }
     }
 
     /**
@@ -145,7 +150,7 @@ abstract class SaeBase implements Sae {
         double gradNorm = optimizerStep(lr);
         dead.update(engine, fires, batch);
         sparsity.observe(step, parts.l0());
-        double loss = parts.mse() + parts.sparsityLoss() + cfg.auxKCoeff() * parts.auxLoss();
+        double loss = parts.reconLoss() + parts.sparsityLoss() + cfg.auxKCoeff() * parts.auxLoss();
         return new StepMetrics(loss, parts.mse(), parts.sparsityLoss(), parts.auxLoss(), parts.l0(),
                 parts.l0Masked(), parts.fracMaskable(), parts.meanP(), parts.theta(), dead.deadFraction(), coeff, lr,
                 gradNorm);
@@ -207,6 +212,11 @@ abstract class SaeBase implements Sae {
     /** g_b_dec = alpha·Σ_b residual − g_b_enc·W_enc; call after g_b_enc is final. */
     protected final void biasDecoderGrad(Tensor residual, float alpha) {
         engine.colSum(residual, alpha, bDec.grad(), false);
+        biasDecoderEncoderPath();
+    }
+
+    /** g_b_dec −= g_b_enc·W_enc (b_dec's path through xc = x − b_dec); call after g_b_enc is final. */
+    protected final void biasDecoderEncoderPath() {
         engine.gemm(false, false, -1f, bEnc.grad(), wEnc.value(), 1f, bDec.grad());
     }
 

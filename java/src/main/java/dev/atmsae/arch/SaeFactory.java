@@ -23,6 +23,7 @@ public final class SaeFactory {
             case BATCHTOPK -> new BatchTopKSae(engine, cfg, dIn, totalSteps, initSample);
             case JUMPRELU -> new JumpReluSae(engine, cfg, dIn, totalSteps, initSample);
             case RELU -> new ReluSae(engine, cfg, dIn, totalSteps, initSample);
+            case MATRYOSHKA -> new MatryoshkaSae(engine, cfg, dIn, totalSteps, initSample);
         };
     }
 }

@@ -19,7 +19,8 @@ abstract class SparseCodeSae extends SaeBase {
     protected final SparseCodes codes;
     private final Tensor xhat;
     private final Tensor gXhat;
-    private final Tensor gVal;
+    /** ∂loss/∂(code value) per entry of {@link #codes} (F32 [1, capacity]), written by {@link #reconstruct}. */
+    protected final Tensor gVal;
     private final int kAuxMax;
     private final SparseCodes auxCodes;
     private final Tensor gValAux;
@@ -54,23 +55,41 @@ abstract class SparseCodeSae extends SaeBase {
         engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
         selectCodes(step);
         engine.countFiresSparse(codes, fires);
-        engine.sparseDecode(codes, wDec.value(), bDec.value(), xhat);
-        engine.residual(xhat, x, err);
-        double errSq = engine.sumSquares(err);
-        double mse = errSq / batch;
-        double l0 = inferenceL0();
-
-        engine.copy(err, gXhat);
-        engine.scale(gXhat, 2f / batch);
         engine.fill(wDec.grad(), 0f);
         engine.fill(wEnc.grad(), 0f);
         engine.fill(bEnc.grad(), 0f);
-        engine.sparseDecodeBackward(codes, gXhat, wDec.value(), gVal, wDec.grad());
+        Reconstruction r = reconstruct(x);
+        double mse = r.errSq() / batch;
+        double l0 = inferenceL0();
+
         engine.sparseReluMask(codes, gVal);
         engine.sparseEncoderBackward(codes, gVal, xc, wEnc.grad(), bEnc.grad());
-        double aux = auxK(errSq);
-        biasDecoderGrad(err, 2f / batch);
-        return new Parts(mse, 0, aux, l0, l0, 0, 0, thetaForMetrics());
+        double aux = auxK(r.errSq());
+        biasDecoderEncoderPath();
+        return new Parts(mse, 0, aux, l0, l0, 0, 0, thetaForMetrics(), r.loss());
+    }
+
+    /**
+     * The reconstruction loss that is trained and what it leaves: {@code loss} (differentiated) and {@code errSq}
+     * = Σ_b‖x̂_b − x_b‖² of the full-width reconstruction.
+     */
+    protected record Reconstruction(double loss, double errSq) {
+    }
+
+    /**
+     * Decodes {@link #codes}, writes the full-width residual x̂ − x to {@link #err} and the loss's gradients:
+     * {@link #gVal} (per code entry), W_dec's (accumulated into the zeroed grad) and b_dec's decoder path (written;
+     * the encoder path is added later). Here the loss is MSE = (1/B)·Σ_b‖x̂_b − x_b‖².
+     */
+    protected Reconstruction reconstruct(Tensor x) {
+        engine.sparseDecode(codes, wDec.value(), bDec.value(), xhat);
+        engine.residual(xhat, x, err);
+        double errSq = engine.sumSquares(err);
+        engine.copy(err, gXhat);
+        engine.scale(gXhat, 2f / batch);
+        engine.sparseDecodeBackward(codes, gXhat, wDec.value(), gVal, wDec.grad());
+        engine.colSum(err, 2f / batch, bDec.grad(), false);
+        return new Reconstruction(errSq / batch, errSq);
     }
 
     protected double thetaForMetrics() {

@@ -3,8 +3,10 @@ package dev.atmsae.arch;
 /**
  * What one training step reports (a few scalars downloaded per step).
  *
- * @param loss          total loss that was differentiated (mse + sparsityLoss + auxLoss·α)
+ * @param loss          total loss that was differentiated (mse + sparsityLoss + auxLoss·α; Matryoshka: its weighted
+ *                      prefix-MSE sum in place of mse)
  * @param mse           mean over the batch of ‖x − x̂‖² in training (scaled) units, x̂ the reconstruction trained on
+ *                      (Matryoshka: the full-width reconstruction)
  * @param sparsityLoss  the penalty term as added to the loss (λ·L1 for relu/atm, λ·L0 for jumprelu, 0 otherwise)
  * @param auxLoss       AuxK loss before its coefficient α (topk/batchtopk; 0 when no latent is dead or elsewhere)
  * @param l0            mean active latents per token at inference time (ATM: unmasked; BatchTopK: with threshold θ)

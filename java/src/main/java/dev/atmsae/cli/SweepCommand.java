@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
 
 /** {@code atmsae sweep}: architectures × L0 targets × seeds in one command, with curves over L0 and CIs over seeds. */
 @Command(name = "sweep", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Train and evaluate architectures × L0 targets × seeds at matched L0 (k for topk/batchtopk,",
+        description = {"Train and evaluate architectures × L0 targets × seeds at matched L0 (k for topk/batchtopk/matryoshka,",
                 "target_l0 for relu/atm/jumprelu); writes runs/, sweep.json, sweep.md and PNG curves into --out.",
                 "Runs already finished in --out are reused, so an interrupted sweep continues."})
 public final class SweepCommand implements Callable<Integer> {
@@ -36,7 +36,7 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--eval-data", paramLabel = "PATH", description = "Held-out shards for reconstruction metrics (default: --data).")
     Path evalData;
 
-    @Option(names = "--archs", split = ",", paramLabel = "A,B", defaultValue = "atm,topk,batchtopk,jumprelu,relu",
+    @Option(names = "--archs", split = ",", paramLabel = "A,B", defaultValue = "atm,topk,batchtopk,jumprelu,relu,matryoshka",
             description = "Architectures (default ${DEFAULT-VALUE}).")
     List<String> archs;
 

@@ -39,19 +39,19 @@ public final class TrainCommand implements Callable<Integer> {
     @Option(names = "--data", paramLabel = "PATH", description = "Activation shard (.npy/.safetensors) or directory of shards.")
     Path data;
 
-    @Option(names = "--arch", paramLabel = "ARCH", description = "atm | topk | batchtopk | jumprelu | relu")
+    @Option(names = "--arch", paramLabel = "ARCH", description = "atm | topk | batchtopk | jumprelu | relu | matryoshka (alias matryoshka_batchtopk)")
     String arch;
 
     @Option(names = "--width", paramLabel = "N", description = "Dictionary width (latents).")
     Integer width;
 
-    @Option(names = "--k", paramLabel = "K", description = "Active latents per token (topk, batchtopk).")
+    @Option(names = "--k", paramLabel = "K", description = "Active latents per token (topk, batchtopk, matryoshka).")
     Integer k;
 
     @Option(names = "--l1", paramLabel = "C", description = "Sparsity coefficient: L1 λ for relu/atm, L0 coefficient for jumprelu.")
     Double l1;
 
-    @Option(names = "--target-l0", paramLabel = "L", description = "Adjust the sparsity coefficient to reach this L0 (relu, atm, jumprelu).")
+    @Option(names = "--target-l0", paramLabel = "L", description = "Adjust the sparsity coefficient to reach this L0 (relu, atm, jumprelu); for matryoshka it is k.")
     Double targetL0;
 
     @Option(names = "--tokens", paramLabel = "T", description = "Training tokens (steps = T / batch).")
@@ -200,7 +200,7 @@ public final class TrainCommand implements Callable<Integer> {
             m.put("arch", arch);
         }
         if (!m.containsKey("arch")) {
-            throw usage("--arch is required (atm, topk, batchtopk, jumprelu or relu)");
+            throw usage("--arch is required (atm, topk, batchtopk, jumprelu, relu or matryoshka)");
         }
         ArchKind kind;
         try {
@@ -210,8 +210,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         putIf(m, "width", width);
         if (k != null) {
-            if (kind != ArchKind.TOPK && kind != ArchKind.BATCHTOPK) {
-                throw usage("--k applies to topk and batchtopk (for " + kind.id() + " use --l1 or --target-l0)");
+            if (!kind.kControlled()) {
+                throw usage("--k applies to topk, batchtopk and matryoshka (for " + kind.id() + " use --l1 or --target-l0)");
             }
             m.put("k", k);
         }
@@ -222,12 +222,21 @@ public final class TrainCommand implements Callable<Integer> {
                 default -> throw usage("--l1 applies to relu, atm and jumprelu (for " + kind.id() + " use --k)");
             }
         }
-        if (kind != ArchKind.TOPK && kind != ArchKind.BATCHTOPK && !m.containsKey("k") && m.get("width") != null) {
+        Double coefficientTarget = targetL0;
+        if (kind == ArchKind.MATRYOSHKA && targetL0 != null && k == null) {
+            // Matryoshka sets L0 with k (issue 9): --target-l0 L trains with k = L, an integer
+            if (targetL0 != Math.rint(targetL0) || targetL0 < 1) {
+                throw usage("--target-l0 " + targetL0 + ": matryoshka sets L0 with k, which must be an integer ≥ 1");
+            }
+            m.put("k", (int) Math.rint(targetL0));
+            coefficientTarget = null;
+        }
+        if (!kind.kControlled() && !m.containsKey("k") && m.get("width") != null) {
             // k is unused by this architecture; keep its default from failing the k ≤ width check on narrow SAEs
             int w = Integer.parseInt(m.get("width").toString());
             m.put("k", Math.max(1, Math.min(TrainConfig.defaults(kind).k(), w)));
         }
-        putIf(m, "target_l0", targetL0);
+        putIf(m, "target_l0", coefficientTarget);
         putIf(m, "batch_size", batch);
         putIf(m, "lr", lr);
         putIf(m, "seed", seed);

@@ -119,6 +119,31 @@ public interface Engine extends AutoCloseable {
     /** err = xhat − x. */
     void residual(Tensor xhat, Tensor x, Tensor err);
 
+    // ---------------------------------------------------------------- Matryoshka prefixes (M latent groups)
+
+    /**
+     * Splits each row of {@code codes} at latent-group boundaries: rowPtrOut I32 [1, B·M + 1] with
+     * rowPtrOut[b·M + m] = the first entry of row b whose latent is ≥ groupEnds[m − 1] (0 for m = 0) and
+     * rowPtrOut[B·M] = rowPtr[B]; groupEnds I32 [1, M] strictly increasing. Requires latents ascending within each
+     * row (as {@link #batchTopK} writes them). With the codes' idx/val this is a CSR over B·M rows, row b·M + m holding
+     * row b's group-m entries, so {@link #sparseDecode} gives every group's contribution and
+     * {@link #sparseDecodeBackward} every entry's gradient in one pass each.
+     */
+    void splitRowsAtGroups(SparseCodes codes, Tensor groupEnds, Tensor rowPtrOut);
+
+    /**
+     * Prefix residuals from per-group contributions, in place: with M = contrib.rows() / xc.rows(),
+     * contrib[b·M + m] ← Σ_{m' ≤ m} contrib[b·M + m'] − xc[b] (the residual x̂_m − x of the first m + 1 groups, as
+     * x = xc + b_dec) accumulated in that order, and fullErr[b] = the last one. contrib [B·M, d]; xc, fullErr [B, d].
+     */
+    void prefixResiduals(Tensor contrib, Tensor xc, Tensor fullErr);
+
+    /**
+     * out[b·M + m] = Σ_{m' ≥ m} weights[m']·prefixErr[b·M + m'] accumulated from m' = M − 1 down (the gradient reaching
+     * group m's latents from every prefix that contains them). weights F32 [1, M]; prefixErr, out [B·M, d].
+     */
+    void weightedSuffixSum(Tensor prefixErr, Tensor weights, Tensor out);
+
     // ---------------------------------------------------------------- activation backward
 
     /**

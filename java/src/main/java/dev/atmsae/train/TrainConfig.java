@@ -14,7 +14,8 @@ import java.util.Map;
  *
  * <p>Values that depend on the run length (total optimizer steps T) are resolved by the {@code effective…} methods:
  * <ul>
- *   <li>{@code lr} null = the architecture's rule: topk/batchtopk 2e-4/√(n/2¹⁴), relu/atm 3e-4, jumprelu 2e-4.</li>
+ *   <li>{@code lr} null = the architecture's rule: topk/batchtopk/matryoshka 2e-4/√(n/2¹⁴), relu/atm 3e-4,
+ *       jumprelu 2e-4.</li>
  *   <li>{@code lr_warmup_steps}: when T &lt; 10·warm-up, the warm-up is cut to 10% of T (so TopK's default 1000 steps
  *       does not eat a short run).</li>
  *   <li>{@code atm_mask_start}/{@code atm_mask_ramp}: when T &lt; 2·(start + ramp) they become 40% and 20% of T.</li>
@@ -31,12 +32,13 @@ public record TrainConfig(
         double atmEmaBeta, double atmWA, double atmWQ, double atmWR, double atmThreshC, double atmMaskRate,
         double atmPMax, long atmMaskStart, long atmMaskRamp, int atmStatsEvery, String atmEvalMask,
         double atmEvalGateP,
-        double l0CtrlEta, double l0CtrlEma, double l0CtrlActiveFrac, double initDecNorm) {
+        double l0CtrlEta, double l0CtrlEma, double l0CtrlActiveFrac, double initDecNorm,
+        String matryoshkaGroups, String matryoshkaLoss) {
 
     public TrainConfig {
         check(width >= 1, "width", width, "must be ≥ 1");
         check(k >= 1, "k", k, "must be ≥ 1");
-        check(k <= width || !(arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK), "k", k,
+        check(k <= width || !arch.kControlled(), "k", k,
                 "must not exceed width (" + width + ")");
         check(l1Coeff >= 0 && Double.isFinite(l1Coeff), "l1_coeff", l1Coeff, "must be ≥ 0");
         check(l0Coeff >= 0 && Double.isFinite(l0Coeff), "l0_coeff", l0Coeff, "must be ≥ 0");
@@ -77,6 +79,21 @@ public record TrainConfig(
         check(l0CtrlActiveFrac >= 0 && l0CtrlActiveFrac <= 1, "l0_ctrl_active_frac", l0CtrlActiveFrac,
                 "must be in [0, 1]");
         check(initDecNorm > 0, "init_dec_norm", initDecNorm, "must be > 0");
+        check(MATRYOSHKA_EQUAL.equals(matryoshkaLoss) || MATRYOSHKA_SAELENS.equals(matryoshkaLoss),
+                "matryoshka_loss", matryoshkaLoss, "must be " + MATRYOSHKA_EQUAL + " or " + MATRYOSHKA_SAELENS);
+        if (arch == ArchKind.MATRYOSHKA) {
+            MatryoshkaGroups.ends(matryoshkaGroups, width); // one-line UserError naming the setting
+        }
+    }
+
+    /** {@code matryoshka_loss}: w_m = 1/M over the M prefixes (dictionary_learning; the default). */
+    public static final String MATRYOSHKA_EQUAL = "equal";
+    /** {@code matryoshka_loss}: full-width MSE + the unweighted sum of inner-prefix MSEs (SAELens since PR #571). */
+    public static final String MATRYOSHKA_SAELENS = "saelens";
+
+    /** Matryoshka group ends (exclusive prefix widths, the last = width) of {@code matryoshka_groups}. */
+    public int[] matryoshkaGroupEnds() {
+        return MatryoshkaGroups.ends(matryoshkaGroups, width);
     }
 
     private static void check(boolean ok, String key, Object value, String why) {
@@ -88,11 +105,11 @@ public record TrainConfig(
     /** The documented defaults for one architecture (architectures.md, atm.md). */
     public static TrainConfig defaults(ArchKind arch) {
         boolean reluBase = arch == ArchKind.RELU || arch == ArchKind.ATM;
-        boolean topkFamily = arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK;
+        boolean topkFamily = arch.kControlled();
         double sparsityWarmup = switch (arch) {
             case RELU, ATM -> 0.05;
             case JUMPRELU -> 0.10;
-            case TOPK, BATCHTOPK -> 0.0;
+            case TOPK, BATCHTOPK, MATRYOSHKA -> 0.0;
         };
         return new TrainConfig(arch, 4096, 32, arch == ArchKind.RELU ? 5.0 : 1.5, 1.0, null,
                 null, arch == ArchKind.JUMPRELU ? 0.0 : 0.9, 0.999, 1e-8, topkFamily ? 1000 : 0, 0.2,
@@ -102,7 +119,8 @@ public record TrainConfig(
                 0.99, 1.0 / 3, 1.0 / 3, 1.0 / 3, 1.0, 1.0,
                 0.95, 1000, 500, 1, "none",
                 0.5,
-                0.02, 0.9, 0.8, reluBase ? 0.1 : 1.0);
+                0.02, 0.9, 0.8, reluBase ? 0.1 : 1.0,
+                MatryoshkaGroups.AUTO, MATRYOSHKA_EQUAL);
     }
 
     // ------------------------------------------------------------------ values resolved against the run length
@@ -113,7 +131,7 @@ public record TrainConfig(
             return lr;
         }
         return switch (arch) {
-            case TOPK, BATCHTOPK -> 2e-4 / Math.sqrt(width / 16384.0);
+            case TOPK, BATCHTOPK, MATRYOSHKA -> 2e-4 / Math.sqrt(width / 16384.0);
             case RELU, ATM -> 3e-4;
             case JUMPRELU -> 2e-4;
         };
@@ -147,7 +165,7 @@ public record TrainConfig(
         return switch (arch) {
             case RELU, ATM -> l1Coeff;
             case JUMPRELU -> l0Coeff;
-            case TOPK, BATCHTOPK -> 0.0;
+            case TOPK, BATCHTOPK, MATRYOSHKA -> 0.0;
         };
     }
 
@@ -194,6 +212,8 @@ public record TrainConfig(
         m.put("l0_ctrl_ema", l0CtrlEma);
         m.put("l0_ctrl_active_frac", l0CtrlActiveFrac);
         m.put("init_dec_norm", initDecNorm);
+        m.put("matryoshka_groups", matryoshkaGroups);
+        m.put("matryoshka_loss", matryoshkaLoss);
         return m;
     }
 
@@ -218,6 +238,9 @@ public record TrainConfig(
             }
             m.put(e.getKey(), e.getValue());
         }
+        if (m.get("matryoshka_groups") instanceof java.util.List<?> list) { // a JSON list in a config file
+            m.put("matryoshka_groups", String.join(",", list.stream().map(String::valueOf).toList()));
+        }
         Reader r = new Reader(m);
         return new TrainConfig(ArchKind.parse(r.str("arch")), r.i("width"), r.i("k"), r.d("l1_coeff"),
                 r.d("l0_coeff"), r.dOrNull("target_l0"), r.dOrNull("lr"), r.d("adam_beta1"), r.d("adam_beta2"),
@@ -227,7 +250,8 @@ public record TrainConfig(
                 r.d("batchtopk_theta_rate"), r.d("atm_ema_beta"), r.d("atm_w_a"), r.d("atm_w_q"), r.d("atm_w_r"),
                 r.d("atm_thresh_c"), r.d("atm_mask_rate"), r.d("atm_p_max"), r.l("atm_mask_start"),
                 r.l("atm_mask_ramp"), r.i("atm_stats_every"), r.str("atm_eval_mask"), r.d("atm_eval_gate_p"),
-                r.d("l0_ctrl_eta"), r.d("l0_ctrl_ema"), r.d("l0_ctrl_active_frac"), r.d("init_dec_norm"));
+                r.d("l0_ctrl_eta"), r.d("l0_ctrl_ema"), r.d("l0_ctrl_active_frac"), r.d("init_dec_norm"),
+                r.str("matryoshka_groups"), r.str("matryoshka_loss"));
     }
 
     /** A copy with one key changed (same key names and value rules as {@link #fromMap}). */

@@ -25,15 +25,26 @@ class ArchGradientTest {
     static final int D = 8, N = 16, B = 4;
     static final long TOTAL = 100, STEP = 50;
     static final double LR = 1e-2, ADAM_EPS = 1e-3;
+    /** Matryoshka groups of the tiny problem: sizes 2, 4, 10 (prefix widths 2, 6, 16). */
+    static final String GROUPS = "2,4,10";
+    static final int[] GROUP_ENDS = {2, 6, 16};
 
     static RefSae.Ctx ctx(ArchKind arch) {
+        return ctx(arch, TrainConfig.MATRYOSHKA_EQUAL);
+    }
+
+    static RefSae.Ctx ctx(ArchKind arch, String matryoshkaLoss) {
         RefSae.Ctx c = new RefSae.Ctx();
         c.arch = arch;
         c.coeff = arch == ArchKind.JUMPRELU ? 0.3 : 0.7;
         c.k = 3;
         c.eps = 0.5;
         c.auxCap = 512;
-        c.auxCoeff = arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK ? 0.5 : 0;
+        c.auxCoeff = arch.kControlled() ? 0.5 : 0;
+        c.groupEnds = GROUP_ENDS;
+        c.groupWeights = new double[GROUP_ENDS.length];
+        java.util.Arrays.fill(c.groupWeights, TrainConfig.MATRYOSHKA_SAELENS.equals(matryoshkaLoss)
+                ? 1.0 : 1.0 / GROUP_ENDS.length);
         c.dead = new boolean[N];
         for (int i = 0; i < N; i += 3) {
             c.dead[i] = true;
@@ -48,9 +59,36 @@ class ArchGradientTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void referenceGradientMatchesFiniteDifferences(ArchKind arch) {
+        checkFiniteDifferences(arch, TrainConfig.MATRYOSHKA_EQUAL);
+    }
+
+    /** Matryoshka with the SAELens loss form (every prefix weighted 1), both checks. */
+    @org.junit.jupiter.api.Test
+    void matryoshkaSaeLensLossForm() {
+        checkFiniteDifferences(ArchKind.MATRYOSHKA, TrainConfig.MATRYOSHKA_SAELENS);
+        checkEngineStep(ArchKind.MATRYOSHKA, 1, TrainConfig.MATRYOSHKA_SAELENS);
+    }
+
+    /** The nested prefixes change the loss and gradient: Matryoshka's reference differs from BatchTopK's. */
+    @org.junit.jupiter.api.Test
+    void matryoshkaLossDiffersFromBatchTopK() {
         RefSae ref = RefSae.random(D, N, 7);
         double[] x = RefSae.randomRows(B, D, 8);
-        RefSae.Ctx c = ctx(arch);
+        RefSae.Result m = ref.eval(ctx(ArchKind.MATRYOSHKA), x, B);
+        RefSae.Result b = ref.eval(ctx(ArchKind.BATCHTOPK), x, B);
+        assertEquals(b.mse, m.mse, 1e-12, "same codes, same full-width reconstruction");
+        assertTrue(Math.abs(m.loss - b.loss) > 1e-3, "the prefix losses count: " + m.loss + " vs " + b.loss);
+        double gradDiff = 0;
+        for (int k = 0; k < m.grad.length; k++) {
+            gradDiff = Math.max(gradDiff, Math.abs(m.grad[k] - b.grad[k]));
+        }
+        assertTrue(gradDiff > 1e-3, "and move the gradient");
+    }
+
+    private void checkFiniteDifferences(ArchKind arch, String matryoshkaLoss) {
+        RefSae ref = RefSae.random(D, N, 7);
+        double[] x = RefSae.randomRows(B, D, 8);
+        RefSae.Ctx c = ctx(arch, matryoshkaLoss);
         RefSae.Result r = ref.eval(c, x, B);
         c.frozenE = r.e.clone();
         c.frozenV = RefSae.variance(r.e, B);
@@ -74,7 +112,7 @@ class ArchGradientTest {
         }
         ref.setFlat(p0);
         assertTrue(maxG > 1e-3, "gradient is not trivially zero");
-        if (arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK) {
+        if (arch.kControlled()) {
             assertTrue(r.aux > 0, "AuxK is exercised");
         }
         if (arch == ArchKind.JUMPRELU) {
@@ -99,6 +137,7 @@ class ArchGradientTest {
         m.put("l0_coeff", 0.3);
         m.put("jumprelu_eps", 0.5);
         m.put("aux_k_coeff", 0.5);
+        m.put("matryoshka_groups", GROUPS);
         return TrainConfig.defaults(arch).with(m);
     }
 
@@ -144,24 +183,24 @@ class ArchGradientTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void engineStepMatchesReference(ArchKind arch) {
-        checkEngineStep(arch, 1);
+        checkEngineStep(arch, 1, TrainConfig.MATRYOSHKA_EQUAL);
     }
 
     /** atm_stats_every = 2 and an even step: statistics are held, p follows the rate, the mask path skips E. */
     @org.junit.jupiter.api.Test
     void atmStepBetweenStatisticsUpdates() {
-        checkEngineStep(ArchKind.ATM, 2);
+        checkEngineStep(ArchKind.ATM, 2, TrainConfig.MATRYOSHKA_EQUAL);
     }
 
-    private void checkEngineStep(ArchKind arch, int statsEvery) {
-        TrainConfig cfg = config(arch).with("atm_stats_every", statsEvery);
+    private void checkEngineStep(ArchKind arch, int statsEvery, String matryoshkaLoss) {
+        TrainConfig cfg = config(arch).with(Map.of("atm_stats_every", statsEvery, "matryoshka_loss", matryoshkaLoss));
         RefSae ref = RefSae.random(D, N, 7);
         if (arch.unitNormDecoder()) {
             ref.normalizeDecoderRows();
         }
         ref = rounded(ref);
         double[] x = toDouble(toFloat(RefSae.randomRows(B, D, 8)));
-        RefSae.Ctx c = ctx(arch);
+        RefSae.Ctx c = ctx(arch, matryoshkaLoss);
         try (CpuEngine e = new CpuEngine(1, false); Sae sae = SaeFactory.create(e, cfg, D, TOTAL, null);
              Tensor xt = e.allocF32(B, D)) {
             load(e, sae, ref);
@@ -208,7 +247,7 @@ class ArchGradientTest {
             RefSae.Result r = ref.eval(c, x, B);
             assertEquals(r.mse, m.mse(), 1e-5 * r.mse, "mse");
             assertEquals(r.loss, m.loss(), 1e-5 * r.loss, "loss");
-            if (arch != ArchKind.BATCHTOPK) {
+            if (arch != ArchKind.BATCHTOPK && arch != ArchKind.MATRYOSHKA) {
                 assertEquals(r.l0, m.l0Masked(), 1e-12, "L0 of the code the decoder saw");
             }
 

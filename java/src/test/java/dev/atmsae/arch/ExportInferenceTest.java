@@ -68,7 +68,7 @@ class ExportInferenceTest {
             assertEquals(switch (arch) {
                 case RELU, ATM -> "standard";
                 case TOPK -> "topk";
-                case BATCHTOPK, JUMPRELU -> "jumprelu";
+                case BATCHTOPK, JUMPRELU, MATRYOSHKA -> "jumprelu";
             }, w.architecture());
             assertTrue(w.metadata().containsKey("atmsae"));
             assertEquals("test", w.metadata().get("model_name"));

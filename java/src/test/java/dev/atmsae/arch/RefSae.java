@@ -101,6 +101,8 @@ final class RefSae {
         double auxCoeff;
         double[] frozenE;    // AuxK target e = x − x̂, held constant (stopgrad); null → computed from the params
         double frozenV;
+        int[] groupEnds;     // matryoshka: exclusive prefix widths, the last = n
+        double[] groupWeights; // matryoshka: w_m of each prefix's MSE
     }
 
     /** Loss pieces, intermediate values and the gradient (flat layout). */
@@ -136,24 +138,50 @@ final class RefSae {
                 case RELU -> Math.max(h[t], 0);
                 case ATM -> c.kept[t] ? Math.max(h[t], 0) : 0;
                 case JUMPRELU -> h[t] > Math.exp(logTheta[t % n]) ? h[t] : 0;
-                case TOPK, BATCHTOPK -> selected[t] ? Math.max(h[t], 0) : 0;
+                case TOPK, BATCHTOPK, MATRYOSHKA -> selected[t] ? Math.max(h[t], 0) : 0;
             };
             f[t] = v;
             pass[t] = c.arch == ArchKind.JUMPRELU ? h[t] > Math.exp(logTheta[t % n]) : v > 0;
         }
-        double[] err = new double[B * d];
+        // Reconstruction: every architecture is one prefix (the full width, weight 1) except Matryoshka, whose loss is
+        // Σ_m w_m·(1/B)·Σ_b‖x̂_m − x‖² over the nested prefixes x̂_m (latents below ends[m]), each decoded from scratch.
+        boolean nested = c.arch == ArchKind.MATRYOSHKA;
+        int[] ends = nested ? c.groupEnds : new int[] {n};
+        double[] weights = nested ? c.groupWeights : new double[] {1};
+        int groups = ends.length;
+        double[][] prefixErr = new double[groups][B * d];
+        double recon = 0;
         double sq = 0;
-        for (int b = 0; b < B; b++) {
-            for (int j = 0; j < d; j++) {
-                double s = bDec[j] - x[b * d + j];
-                for (int i = 0; i < n; i++) {
-                    s += f[b * n + i] * wDec[i * d + j];
+        for (int m = 0; m < groups; m++) {
+            sq = 0;
+            for (int b = 0; b < B; b++) {
+                for (int j = 0; j < d; j++) {
+                    double s = bDec[j] - x[b * d + j];
+                    for (int i = 0; i < ends[m]; i++) {
+                        s += f[b * n + i] * wDec[i * d + j];
+                    }
+                    prefixErr[m][b * d + j] = s;
+                    sq += s * s;
                 }
-                err[b * d + j] = s;
-                sq += s * s;
+            }
+            recon += weights[m] * sq / B;
+        }
+        double[] err = prefixErr[groups - 1];
+        r.mse = sq / B;
+        // gradient reaching latent i's decoded part: Σ over the prefixes that contain it, (2·w_m/B)·err_m
+        int[] groupOf = new int[n];
+        for (int i = 0, m = 0; i < n; i++) {
+            while (i >= ends[m]) {
+                m++;
+            }
+            groupOf[i] = m;
+        }
+        double[][] gPrefix = new double[groups][B * d];
+        for (int m = groups - 1; m >= 0; m--) {
+            for (int t = 0; t < B * d; t++) {
+                gPrefix[m][t] = 2.0 * weights[m] / B * prefixErr[m][t] + (m + 1 < groups ? gPrefix[m + 1][t] : 0);
             }
         }
-        r.mse = sq / B;
         double[] dn = new double[n];
         for (int i = 0; i < n; i++) {
             double s = 0;
@@ -186,7 +214,7 @@ final class RefSae {
                 int t = b * n + i;
                 double gF = 0;
                 for (int j = 0; j < d; j++) {
-                    double g = 2.0 / B * err[b * d + j];
+                    double g = gPrefix[groupOf[i]][b * d + j];
                     gF += g * wDec[i * d + j];
                     gWDec[i * d + j] += g * f[t];
                 }
@@ -216,7 +244,7 @@ final class RefSae {
         }
         for (int b = 0; b < B; b++) {
             for (int j = 0; j < d; j++) {
-                gBDec[j] += 2.0 / B * err[b * d + j];
+                gBDec[j] += gPrefix[0][b * d + j];
             }
         }
         // AuxK
@@ -224,7 +252,7 @@ final class RefSae {
         for (int t = 0; t < B * d; t++) {
             r.e[t] = -err[t];
         }
-        if ((c.arch == ArchKind.TOPK || c.arch == ArchKind.BATCHTOPK) && c.dead != null && c.auxCoeff > 0) {
+        if (c.arch.kControlled() && c.dead != null && c.auxCoeff > 0) {
             r.aux = auxK(c, h, B, r.e, gH, gWDec);
         }
         for (int b = 0; b < B; b++) {
@@ -237,7 +265,7 @@ final class RefSae {
                 }
             }
         }
-        r.loss = r.mse + r.sparsity + c.auxCoeff * r.aux;
+        r.loss = recon + r.sparsity + c.auxCoeff * r.aux;
         r.h = h;
         r.f = f;
         r.err = err;
@@ -268,7 +296,7 @@ final class RefSae {
                     sel[b * n + order[t]] = true;
                 }
             }
-        } else if (c.arch == ArchKind.BATCHTOPK) {
+        } else if (c.arch == ArchKind.BATCHTOPK || c.arch == ArchKind.MATRYOSHKA) {
             Integer[] order = new Integer[B * n];
             for (int t = 0; t < B * n; t++) {
                 order[t] = t;

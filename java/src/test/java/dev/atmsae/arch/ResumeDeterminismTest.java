@@ -90,7 +90,7 @@ class ResumeDeterminismTest {
             assertTrue(whole.last().fracMaskable() > 0, "masking was active");
             assertTrue(whole.last().l0Masked() < whole.last().l0(), "the mask removed codes");
         }
-        if (arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK) {
+        if (arch.kControlled()) {
             assertTrue(whole.last().auxLoss() > 0, "AuxK ran");
         }
     }

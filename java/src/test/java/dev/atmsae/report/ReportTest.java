@@ -33,4 +33,28 @@ class ReportTest {
             assertEquals('P', head[1]);
         }
     }
+
+    @Test
+    void matryoshkaNoteSetsItBesideTopKAndBatchTopKWithSeeds() {
+        Map<String, Object> spec = Map.of("seeds", List.of(1, 2),
+                "target_l0s", List.of(16, 32, 64));
+        Map<String, Map<String, Object>> real = new LinkedHashMap<>();
+        Map<String, Map<String, Object>> truth = new LinkedHashMap<>();
+        String[] archs = {"atm", "topk", "batchtopk", "matryoshka"};
+        for (int a = 0; a < archs.length; a++) {
+            real.put(archs[a], Map.of("core.l0", Map.of("mean", 32.0, "ci95", 0.5),
+                    "core.fvu", Map.of("mean", 0.1 + a / 100.0, "ci95", 0.01),
+                    "absorption.absorption_fraction", Map.of("mean", 0.3 - a / 10.0, "ci95", 0.02)));
+            truth.put(archs[a], Map.of("truth.absorption_fraction", Map.of("mean", 0.5, "ci95", 0.1)));
+        }
+        String note = DemoReport.matryoshkaNote(Map.of("spec", spec), Map.of("spec", spec),
+                real, truth);
+        String[] rows = note.lines().filter(l -> l.startsWith("| ") && !l.startsWith("| architecture")).toArray(String[]::new);
+        assertEquals(3, rows.length, note);
+        assertTrue(rows[0].startsWith("| matryoshka ") && rows[1].startsWith("| batchtopk ")
+                && rows[2].startsWith("| topk "), note);
+        assertTrue(rows[0].contains("0.13"), "Matryoshka's FVU: " + rows[0]);
+        assertTrue(note.contains("seeds [1, 2]") && note.contains("k = 32"), note);
+        assertFalse(note.contains("| atm "), "ATM is not part of this note");
+    }
 }

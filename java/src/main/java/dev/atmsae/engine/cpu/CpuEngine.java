@@ -35,6 +35,7 @@ public final class CpuEngine implements Engine {
     private final BatchTopKSelection batchTopK;
     private final SparseKernels sparse;
     private final AtmMasking atmMasking;
+    private final PrefixKernels prefix;
     private float[] theta = new float[0];
     private boolean closed;
 
@@ -72,6 +73,7 @@ public final class CpuEngine implements Engine {
         this.batchTopK = new BatchTopKSelection(pool, scratch);
         this.sparse = new SparseKernels(pool);
         this.atmMasking = new AtmMasking(pool, scratch);
+        this.prefix = new PrefixKernels(pool);
     }
 
     /** Whether dense products use OpenBLAS (false: the pure-Java fallback). */
@@ -393,6 +395,58 @@ public final class CpuEngine implements Engine {
         sameShape(th, tx, "residual");
         sameShape(th, te, "residual");
         elementwise.subtract(th.segment(), tx.segment(), te.segment(), size(th));
+    }
+
+    // ---------------------------------------------------------------- Matryoshka prefixes
+
+    @Override
+    public void splitRowsAtGroups(SparseCodes codes, Tensor groupEnds, Tensor rowPtrOut) {
+        CpuTensor te = i32(groupEnds, "groupEnds");
+        CpuTensor to = i32(rowPtrOut, "rowPtrOut");
+        checkCodes(codes, codes.batch());
+        int groups = te.cols();
+        shape(te, 1, groups, "splitRowsAtGroups groupEnds");
+        shape(to, 1, codes.batch() * groups + 1, "splitRowsAtGroups rowPtrOut");
+        for (int m = 1; m < groups; m++) {
+            if (geti(te.segment(), m) <= geti(te.segment(), m - 1)) {
+                throw new IllegalArgumentException("splitRowsAtGroups: groupEnds not strictly increasing at " + m);
+            }
+        }
+        prefix.splitRows(seg(codes.rowPtr()), seg(codes.idx()), codes.batch(), te.segment(), groups, to.segment());
+    }
+
+    @Override
+    public void prefixResiduals(Tensor contrib, Tensor xc, Tensor fullErr) {
+        CpuTensor tc = f32(contrib, "contrib");
+        CpuTensor tx = f32(xc, "xc");
+        CpuTensor tf = f32(fullErr, "fullErr");
+        sameShape(tx, tf, "prefixResiduals xc/fullErr");
+        int groups = groupsOf(tc, tx, "prefixResiduals");
+        prefix.prefixResiduals(tc.segment(), tx.segment(), tf.segment(), tx.rows(), groups, tx.cols());
+    }
+
+    @Override
+    public void weightedSuffixSum(Tensor prefixErr, Tensor weights, Tensor out) {
+        CpuTensor te = f32(prefixErr, "prefixErr");
+        CpuTensor tw = f32(weights, "weights");
+        CpuTensor to = f32(out, "out");
+        sameShape(te, to, "weightedSuffixSum");
+        int groups = tw.cols();
+        shape(tw, 1, groups, "weightedSuffixSum weights");
+        if (groups < 1 || te.rows() % groups != 0) {
+            throw new IllegalArgumentException("weightedSuffixSum: " + te.rows() + " rows are not B·" + groups);
+        }
+        prefix.weightedSuffixSum(te.segment(), tw.segment(), to.segment(), te.rows() / groups, groups, te.cols());
+    }
+
+    /** M for a [B·M, d] tensor beside a [B, d] one. */
+    private static int groupsOf(CpuTensor stacked, CpuTensor perRow, String what) {
+        if (stacked.cols() != perRow.cols() || perRow.rows() < 1 || stacked.rows() % perRow.rows() != 0
+                || stacked.rows() == 0) {
+            throw new IllegalArgumentException(what + ": [" + stacked.rows() + ", " + stacked.cols()
+                    + "] is not [B·M, d] for [" + perRow.rows() + ", " + perRow.cols() + "]");
+        }
+        return stacked.rows() / perRow.rows();
     }
 
     // ---------------------------------------------------------------- activation backward

@@ -630,6 +630,48 @@ public final class CudaEngine implements Engine {
         launch1d(Kernel.RESIDUAL, a.size(), a, b, e, a.size());
     }
 
+    // ---------------------------------------------------------------- Matryoshka prefixes
+
+    @Override
+    public void splitRowsAtGroups(SparseCodes codes, Tensor groupEnds, Tensor rowPtrOut) {
+        CudaTensor te = i32(groupEnds, "splitRowsAtGroups groupEnds"), to = i32(rowPtrOut, "rowPtrOut");
+        checkCodes(codes, codes.batch(), 0, "splitRowsAtGroups");
+        int groups = te.cols();
+        vector(te, groups, "splitRowsAtGroups groupEnds");
+        vector(to, codes.batch() * groups + 1, "splitRowsAtGroups rowPtrOut");
+        if (codes.batch() == 0) {
+            cuMemsetD32Async(to.ptr, 0, 1, stream);
+            return;
+        }
+        launch1d(Kernel.SPLIT_ROWS_AT_GROUPS, codes.batch(), dev(codes.rowPtr()), dev(codes.idx()), te, groups,
+                codes.batch(), to);
+    }
+
+    @Override
+    public void prefixResiduals(Tensor contrib, Tensor xc, Tensor fullErr) {
+        CudaTensor tc = f32(contrib, "prefixResiduals contrib"), tx = f32(xc, "xc"), tf = f32(fullErr, "fullErr");
+        sameShape(tx, tf, "prefixResiduals xc/fullErr");
+        if (tx.rows() < 1 || tc.cols() != tx.cols() || tc.rows() % tx.rows() != 0 || tc.rows() == 0) {
+            throw new IllegalArgumentException("prefixResiduals: contrib " + tc.rows() + "x" + tc.cols()
+                    + " is not [B·M, d] for xc " + tx.rows() + "x" + tx.cols());
+        }
+        launch1d(Kernel.PREFIX_RESIDUALS, tx.size(), tc, tx, tf, tx.rows(), tc.rows() / tx.rows(), tx.cols());
+    }
+
+    @Override
+    public void weightedSuffixSum(Tensor prefixErr, Tensor weights, Tensor out) {
+        CudaTensor te = f32(prefixErr, "weightedSuffixSum prefixErr"), tw = f32(weights, "weights");
+        CudaTensor to = f32(out, "weightedSuffixSum out");
+        sameShape(te, to, "weightedSuffixSum");
+        int groups = tw.cols();
+        vector(tw, groups, "weightedSuffixSum weights");
+        if (groups < 1 || te.rows() % groups != 0) {
+            throw new IllegalArgumentException("weightedSuffixSum: " + te.rows() + " rows are not B·" + groups);
+        }
+        int rows = te.rows() / groups;
+        launch1d(Kernel.WEIGHTED_SUFFIX_SUM, (long) rows * te.cols(), te, tw, to, rows, groups, te.cols());
+    }
+
     // ---------------------------------------------------------------- activation backward
 
     @Override

@@ -61,6 +61,8 @@ public final class CudaParity {
         checks.put("atmStats", this::atmStats);
         checks.put("atmMask (bitwise Philox)", this::atmMask);
         checks.put("adam / removeParallelComponent / normalizeRows", this::optimiser);
+        checks.put("matryoshka: splitRowsAtGroups / split decode + backward / prefixResiduals / weightedSuffixSum",
+                this::matryoshkaPrefixes);
         List<Outcome> out = new ArrayList<>();
         for (Map.Entry<String, Runnable> c : checks.entrySet()) {
             try {
@@ -295,6 +297,103 @@ public final class CudaParity {
         closeRel("sparseReluMask", maskRef, down(gVal), 0, 0);
         codes.close();
         close(th, tw, tb, tg, tgw, txc, tgp, tgwe, tgbe, xhat, gVal);
+    }
+
+    /**
+     * Matryoshka's prefix kernels on BatchTopK codes (latents ascending per row) with M = 4 groups of uneven sizes:
+     * the split row pointers exactly; the split decode (per-group contributions) and its backward, the prefix
+     * residuals and the weighted suffix sums against float64 sums.
+     */
+    void matryoshkaPrefixes() {
+        int[] ends = {7, 20, 71, N};
+        int m = ends.length;
+        float[] h = gauss(B * N), w = gauss(N * D), xc = gauss(B * D), contrib = gauss(B * m * D);
+        float[] weights = {0.5f, 0.25f, 1.5f, 0.75f}, g = gauss(B * m * D), gW0 = gauss(N * D);
+        Tensor th = up(B, N, h), tw = up(N, D, w), txc = up(B, D, xc), tc = up(B * m, D, contrib);
+        Tensor tWeights = up(1, m, weights), tg = up(B * m, D, g), tgw = up(N, D, gW0), tEnds = upI(1, m, ends);
+        Tensor full = e.allocF32(B, D), suffix = e.allocF32(B * m, D), split = e.allocI32(1, B * m + 1);
+        Tensor parts = e.allocF32(B * m, D), gVal = e.allocF32(1, B * K);
+        SparseCodes codes = SparseCodes.allocate(e, B, B * K);
+        e.batchTopK(th, B * K, codes);
+        int[] rowPtr = downI(codes.rowPtr()), idx = downI(codes.idx());
+        float[] val = down(codes.val());
+
+        e.splitRowsAtGroups(codes, tEnds, split);
+        int[] splitRef = new int[B * m + 1];
+        int[] groupOf = new int[rowPtr[B]];
+        for (int b = 0; b < B; b++) {
+            for (int gi = 0; gi < m; gi++) {
+                int lo = gi == 0 ? 0 : ends[gi - 1];
+                int p = rowPtr[b];
+                while (p < rowPtr[b + 1] && idx[p] < lo) {
+                    p++;
+                }
+                splitRef[b * m + gi] = p;
+            }
+            for (int j = rowPtr[b]; j < rowPtr[b + 1]; j++) {
+                int gi = 0;
+                while (idx[j] >= ends[gi]) {
+                    gi++;
+                }
+                groupOf[j] = gi;
+            }
+        }
+        splitRef[B * m] = rowPtr[B];
+        expect(Arrays.equals(splitRef, downI(split)), "splitRowsAtGroups " + Arrays.toString(downI(split)));
+
+        SparseCodes groupCodes = new SparseCodes(split, codes.idx(), codes.val(), B * m, codes.capacity());
+        e.sparseDecode(groupCodes, tw, null, parts);
+        double[] partsRef = new double[B * m * D];
+        double[] gValRef = new double[B * K];
+        double[] gWRef = toDouble(gW0);
+        for (int b = 0; b < B; b++) {
+            for (int j = rowPtr[b]; j < rowPtr[b + 1]; j++) {
+                int row = b * m + groupOf[j];
+                double s = 0;
+                for (int c = 0; c < D; c++) {
+                    partsRef[row * D + c] += (double) val[j] * w[idx[j] * D + c];
+                    s += (double) g[row * D + c] * w[idx[j] * D + c];
+                    gWRef[idx[j] * D + c] += (double) val[j] * g[row * D + c];
+                }
+                gValRef[j] = s;
+            }
+        }
+        closeToScale("split sparseDecode", partsRef, down(parts), 1e-5);
+        e.sparseDecodeBackward(groupCodes, tg, tw, gVal, tgw);
+        closeToScale("split sparseDecodeBackward gVal", gValRef, down(gVal), 1e-5);
+        closeToScale("split sparseDecodeBackward gWDec", gWRef, down(tgw), 1e-5);
+
+        e.prefixResiduals(tc, txc, full);
+        double[] prefixRef = new double[B * m * D];
+        double[] fullRef = new double[B * D];
+        for (int b = 0; b < B; b++) {
+            for (int c = 0; c < D; c++) {
+                double acc = -xc[b * D + c];
+                for (int gi = 0; gi < m; gi++) {
+                    acc += contrib[(b * m + gi) * D + c];
+                    prefixRef[(b * m + gi) * D + c] = acc;
+                }
+                fullRef[b * D + c] = acc;
+            }
+        }
+        float[] prefix = down(tc);
+        closeToScale("prefixResiduals", prefixRef, prefix, 1e-6);
+        closeToScale("prefixResiduals fullErr", fullRef, down(full), 1e-6);
+
+        e.weightedSuffixSum(tc, tWeights, suffix);
+        double[] suffixRef = new double[B * m * D];
+        for (int b = 0; b < B; b++) {
+            for (int c = 0; c < D; c++) {
+                double acc = 0;
+                for (int gi = m - 1; gi >= 0; gi--) {
+                    acc += (double) weights[gi] * prefix[(b * m + gi) * D + c];
+                    suffixRef[(b * m + gi) * D + c] = acc;
+                }
+            }
+        }
+        closeToScale("weightedSuffixSum", suffixRef, down(suffix), 1e-6);
+        codes.close();
+        close(th, tw, txc, tc, tWeights, tg, tgw, tEnds, full, suffix, split, parts, gVal);
     }
 
     void elementwise() {

@@ -49,7 +49,11 @@ public enum Kernel {
     SCALE("scale"),
     FILL_F32("fill_f32"),
     RELU_BACKWARD("relu_backward"),
-    JUMPRELU_BACKWARD("jumprelu_backward");
+    JUMPRELU_BACKWARD("jumprelu_backward"),
+    // matryoshka.cu
+    SPLIT_ROWS_AT_GROUPS("split_rows_at_groups"),
+    PREFIX_RESIDUALS("prefix_residuals"),
+    WEIGHTED_SUFFIX_SUM("weighted_suffix_sum");
 
     private final String symbol;
 
