@@ -33,7 +33,12 @@ mkdir -p "$out/lib" "$out/peers"
 # 1. Java runtime: the modules the GPU runners use (FFM is in java.base; java.sql because Jackson links it;
 #    java.desktop for the long run's PNG curves, drawn headless by XChart through report/Plots).
 "$JAVA_HOME/bin/jlink" --add-modules java.base,java.desktop,java.logging,java.management,java.sql,jdk.management,jdk.unsupported,jdk.incubator.vector \
-  --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$out/jre"
+  --strip-debug --no-man-pages --no-header-files --compress=zip-9 --output "$out/jre" \
+  --exclude-files='**/libsplashscreen.so,**/libawt_xawt.so,**/libjsound.so,**/libjavajpeg.so'
+# Native symbol tables are for debuggers only (libjvm.so alone carries 5 MB of them); keep the bundle small.
+if command -v strip >/dev/null; then
+  find "$out/jre" -name '*.so' -exec strip --strip-unneeded {} +
+fi
 
 # 2. Jars: core + benchmarks + runtime deps, without jcuda-natives (26 MB unpacked, mostly NVRTC/PTX compilers that
 #    cannot read CUDA 13 PTX anyway), without ONNX Runtime / tokenizers (harvest only) and with XChart but without
@@ -44,6 +49,7 @@ for jar in java/target/lib/*.jar benchmarks/target/lib/*.jar; do
   name="$(basename "$jar")"
   case "$name" in
     jcuda-natives-*|onnxruntime-*|tokenizers-*|langchain4j-*|atmsae-*.jar|atmsae.jar) continue ;;
+    picocli-*|progressbar-*|jline-*) continue ;;   # the CLI's; no GPU runner uses them
     pdfbox-*|fontbox-*|graphics2d-*|VectorGraphics2D-*|animated-gif-lib-*|commons-logging-*) continue ;;
   esac
   cp -n "$jar" "$out/lib/"
@@ -58,7 +64,7 @@ if (( ${#natives_jars[@]} != 1 || ${#jcuda_jars[@]} != 1 )); then
   echo "device-bundle: expected one jcuda and one jcuda-natives jar in java/target/lib, found: ${jcuda_jars[*]} ${natives_jars[*]} (mvn clean, then rebuild)" >&2
   exit 1
 fi
-natives="${natives_jars[0]}"
+natives="$root/${natives_jars[0]}"
 jcuda_version="$(basename "${jcuda_jars[0]}" .jar)"; jcuda_version="${jcuda_version#jcuda-}"
 natives_version="$(basename "$natives" -linux-x86_64.jar)"; natives_version="${natives_version#jcuda-natives-}"
 if [[ "$natives_version" != "$jcuda_version" ]]; then
@@ -125,7 +131,7 @@ if (( rc != 0 && rc != 2 )) && ! grep -q '^PASS' "$tmp/selftest.log"; then
   exit 1
 fi
 echo "device-bundle: self-test here: $(grep -E '^(probe|SKIPPED|[0-9]+/[0-9]+)' "$tmp/selftest.log" | tr '\n' ' ')"
-echo "device-bundle: $(cat "$tmp/jcuda.log"); gpu-check.sh here: exit $check_rc (2 = no device)"
+echo "device-bundle: $(grep '^jcuda:' "$tmp/jcuda.log"); gpu-check.sh here: exit $check_rc (2 = no device)"
 
 tar -C device-bundle -czf device-bundle/atmsae-gpu.tgz atmsae-gpu
 size_kb="$(du -sk "$out" | cut -f1)"

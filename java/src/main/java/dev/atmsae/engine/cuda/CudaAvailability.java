@@ -71,7 +71,14 @@ public final class CudaAvailability {
             jcuda.LibUtilsCuda.loadLibrary(jcudaDriverLibrary());
             return "";
         } catch (Throwable t) {
-            return String.valueOf(t.getMessage());
+            // JCuda folds every attempt's stack trace into the message: keep the line that says why.
+            String[] lines = String.valueOf(t.getMessage()).split("\n");
+            for (String line : lines) {
+                if (line.contains("libcuda.so")) {
+                    return line.strip();
+                }
+            }
+            return lines[0].strip();
         }
     }
 
