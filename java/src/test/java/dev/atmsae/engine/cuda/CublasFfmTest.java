@@ -49,7 +49,7 @@ class CublasFfmTest {
         CublasFfm.Location where = CublasFfm.locate();
         List<String> searched = where.searched();
         where.found().ifPresentOrElse(lib -> {
-            assertTrue(lib.contains("libcublas.so.1"), lib);
+            assertTrue(lib.contains("cublas"), lib);
             assertEquals(lib, searched.getLast(), "the search stops at the library it found: " + searched);
         }, () -> {
             assertTrue(searched.containsAll(CublasFfm.SONAMES), searched.toString());
