@@ -80,3 +80,40 @@ __device__ __forceinline__ float key_float(uint32_t k) {
     uint32_t u = (k & 0x80000000u) ? (k & 0x7fffffffu) : ~k;
     return __uint_as_float(u);
 }
+
+// JumpReLU threshold θ = exp(log θ) rounded once to float: exp in double (≤ 1 ulp of a double) and then rounded, so
+// θ equals the CPU engine's (float) Math.exp(logTheta) bit for bit (barring a double-rounding tie, ~2⁻²⁹ of inputs),
+// where expf (≤ 2 ulp of a float) would often differ in the last bit and flip h > θ for h next to the threshold.
+__host__ __device__ __forceinline__ float jumprelu_theta(float log_theta) {
+    return (float)exp((double)log_theta);
+}
+
+// One compare-exchange stage of an ascending bitonic sort of keys[0, m) (vals move with their keys), for the network
+// over the next power of two ≥ m with virtual +inf keys past m: every exchange puts the smaller key at the lower
+// index, so a virtual key never has to move and pairs that reach past m are skipped. The stages, in order: for size =
+// 2, 4, … up to that power of two, one mirror stage (stride = size/2, element r of a block against element size−1−r),
+// then the plain stages stride = size/4, …, 1. Pairs of one stage are disjoint: threads tid, tid + nthreads, … split
+// them, and the caller separates stages with a barrier (one thread on the host runs them all).
+__host__ __device__ __forceinline__ void bitonic_stage(int* keys, int* vals, int m, int size, int stride, bool mirror,
+                                                       int tid, int nthreads) {
+    int padded = 1;
+    while (padded < m) padded <<= 1;
+    for (int p = tid; p < padded / 2; p += nthreads) {
+        int lo, hi;
+        if (mirror) {
+            int half = size / 2, base = (p / half) * size, r = p % half;
+            lo = base + r;
+            hi = base + size - 1 - r;
+        } else {
+            lo = (p / stride) * 2 * stride + p % stride;
+            hi = lo + stride;
+        }
+        if (hi < m && keys[lo] > keys[hi]) {
+            int k = keys[lo], v = vals[lo];
+            keys[lo] = keys[hi];
+            vals[lo] = vals[hi];
+            keys[hi] = k;
+            vals[hi] = v;
+        }
+    }
+}

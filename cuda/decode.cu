@@ -1,5 +1,5 @@
 // Decoder side over CSR codes: gather-accumulate decode, its backward (dot products for the code gradient, an
-// atomic scatter for the decoder gradient), the sparse encoder backward, the ReLU mask inside TopK, the residual.
+// atomic or a latent-sorted scatter for the decoder gradient), the sparse encoder backward, the ReLU mask inside TopK, the residual.
 // Row b's entries are idx/val[row_ptr[b] .. row_ptr[b+1]); entries with value 0 are absent.
 #include "common.cuh"
 
@@ -113,7 +113,7 @@ extern "C" __global__ void latent_offsets(const int* counts, int n, int* start, 
 }
 
 // One block per batch row: writes each used entry (val != 0) into its latent's bucket: entries[p] = j, rows[p] = b.
-// The order inside a bucket follows the atomics (sums over a bucket are not bitwise reproducible run to run).
+// The order inside a bucket follows the atomics; latent_sort_buckets then makes it canonical.
 extern "C" __global__ void latent_fill(const int* row_ptr, const int* idx, const float* val, int* cursor,
                                        int* entries, int* rows) {
     const int b = blockIdx.x;
@@ -122,6 +122,21 @@ extern "C" __global__ void latent_fill(const int* row_ptr, const int* idx, const
             int p = atomicAdd(&cursor[idx[j]], 1);
             entries[p] = j;
             rows[p] = b;
+        }
+    }
+}
+
+// One block per latent: sorts its bucket by entry index (rows follow), so the gather below adds a latent's rows in
+// batch order whatever order the atomics of latent_fill left: the SORTED sums are bitwise reproducible run to run.
+extern "C" __global__ void latent_sort_buckets(const int* start, int* entries, int* rows) {
+    const int p0 = start[blockIdx.x], m = start[blockIdx.x + 1] - p0;
+    if (m < 2) return;  // uniform over the block
+    for (int size = 2; size / 2 < m; size <<= 1) {
+        bitonic_stage(entries + p0, rows + p0, m, size, size / 2, true, threadIdx.x, blockDim.x);
+        __syncthreads();
+        for (int stride = size / 4; stride > 0; stride >>= 1) {
+            bitonic_stage(entries + p0, rows + p0, m, size, stride, false, threadIdx.x, blockDim.x);
+            __syncthreads();
         }
     }
 }

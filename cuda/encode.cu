@@ -26,7 +26,7 @@ extern "C" __global__ void bias_relu_rows(float* h, const float* bias, float* f,
     }
 }
 
-// Fused epilogue: h += b_enc, f = h·1[h > exp(log_theta)].
+// Fused epilogue: h += b_enc, f = h·1[h > θ], θ = jumprelu_theta(log_theta) (see common.cuh).
 extern "C" __global__ void bias_jumprelu_rows(float* h, const float* bias, const float* log_theta, float* f,
                                               int rows, int cols) {
     size_t total = (size_t)rows * cols;
@@ -34,7 +34,7 @@ extern "C" __global__ void bias_jumprelu_rows(float* h, const float* bias, const
         int c = (int)(i % cols);
         float v = h[i] + bias[c];
         h[i] = v;
-        f[i] = v > expf(log_theta[c]) ? v : 0.0f;
+        f[i] = v > jumprelu_theta(log_theta[c]) ? v : 0.0f;
     }
 }
 
@@ -49,7 +49,7 @@ extern "C" __global__ void jumprelu_forward(const float* h, const float* log_the
     size_t total = (size_t)rows * cols;
     for (size_t i = blockIdx.x * (size_t)blockDim.x + threadIdx.x; i < total; i += (size_t)gridDim.x * blockDim.x) {
         float v = h[i];
-        f[i] = v > expf(log_theta[i % cols]) ? v : 0.0f;
+        f[i] = v > jumprelu_theta(log_theta[i % cols]) ? v : 0.0f;
     }
 }
 
@@ -149,12 +149,14 @@ extern "C" __global__ void topk_rows(const float* h, int n, int k, const int* al
 
 #define BTK_BINS 2048
 
+// k_total <= 0 keeps nothing (as on the CPU): done at once with T above every positive float's bits, so the
+// counts are zero; a T of 0 would keep every positive entry, past the codes' capacity.
 extern "C" __global__ void batchtopk_init(int* state, int k_total, unsigned int* hist) {
     for (int i = threadIdx.x; i < BTK_BINS; i += blockDim.x) hist[i] = 0;
     if (threadIdx.x == 0) {
-        state[0] = 0;
-        state[1] = k_total;
-        state[2] = 0;
+        state[0] = k_total > 0 ? 0 : 0x7fffffff;
+        state[1] = k_total > 0 ? k_total : 0;
+        state[2] = k_total > 0 ? 0 : 1;
         state[3] = 0x7fffffff;
         state[4] = 0;
     }

@@ -103,7 +103,7 @@ extern "C" __global__ void jumprelu_backward(const float* h, const float* log_th
     const int tx = threadIdx.x, ty = threadIdx.y, i = blockIdx.x * COL_TILE + tx;
     float acc = 0.0f, theta = 0.0f;
     if (i < n) {
-        theta = expf(log_theta[i]);
+        theta = jumprelu_theta(log_theta[i]);
         const float inv_eps = 1.0f / eps;
         for (int b = ty; b < batch; b += COL_ROWS) {
             size_t o = (size_t)b * n + i;

@@ -44,9 +44,10 @@ import org.HdrHistogram.Histogram;
  *
  * <p>Usage: {@code GpuBench [--out DIR] [--python PY] [--torch-peer torch_sae.py] [--widths 16384,65536]
  * [--batch 4096] [--d 2304] [--steps 30] [--precisions fp32,tf32,bf16] [--archs atm,topk,batchtopk,jumprelu,relu,matryoshka]
- * [--torch-modes eager,compile | none] [--torch-timeout-s 480] [--no-kernels] [--quick]}. A device command is limited
- * to 10 minutes, so the full matrix is meant to be run in slices (e.g. one precision or one width per invocation,
- * each writing its own --out).
+ * [--torch-modes eager,compile | none] [--torch-timeout-s 480] [--budget-s S] [--no-kernels] [--quick]};
+ * {@code --budget-s} shortens the peer's timeout so that the whole invocation ends within S seconds. A device
+ * command is limited to 10 minutes, so the full matrix is meant to be run in slices (e.g. one precision or one width
+ * per invocation, each writing its own --out): tools/gpu-check.sh runs them in order within its budget.
  */
 public final class GpuBench {
     private static final int K = 64;
@@ -56,6 +57,7 @@ public final class GpuBench {
     private final ObjectNode report = json.createObjectNode();
     private final StringBuilder md = new StringBuilder();
     private long rng = 0;
+    private final long started = System.nanoTime();
 
     private GpuBench(Map<String, String> opts) {
         this.opts = opts;
@@ -351,6 +353,11 @@ public final class GpuBench {
         Path log = out.resolve("torch-peer.log");
         Process proc = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
         long timeout = Long.parseLong(opt("torch-timeout-s", "480"));
+        if (opts.containsKey("budget-s")) {
+            // Leave 20 s of the whole invocation's budget for reading the peer's results and writing ours.
+            long left = Long.parseLong(opt("budget-s", "0")) - (System.nanoTime() - started) / 1_000_000_000L - 20;
+            timeout = Math.max(10, Math.min(timeout, left));
+        }
         boolean done = proc.waitFor(timeout, TimeUnit.SECONDS);
         if (!done) {
             proc.destroyForcibly();

@@ -16,13 +16,19 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 
 /**
  * cuBLAS bound through Panama FFM (JCublas2 needs libcublas.so.12 and a CUDA 13 host has .so.13; stack.md §4).
  * Device pointers travel as raw {@code long}s, ABI-identical to {@code void*} on x86-64. Row-major products use the
  * column-major swap: row-major C = op(A)·op(B) is column-major Cᵀ = op(B)ᵀ·op(A)ᵀ, i.e. gemm(opB, opA, N, M, K, B, A).
+ *
+ * <p>The library is loaded once per process into the global arena and never unloaded: cuBLAS's built-in runtime binds
+ * itself to the driver on first use, and a driver or exit-time callback into an unloaded libcublas would crash the
+ * process. An instance owns only a handle (created in the constructor, destroyed by {@link #close()}).
  */
 public final class CublasFfm implements AutoCloseable {
     /** Absolute path of libcublas.so.1x, or a directory holding it. Checked before anything else. */
@@ -40,6 +46,9 @@ public final class CublasFfm implements AutoCloseable {
     public record Location(Optional<String> found, List<String> searched) {
     }
 
+    /** Libraries already loaded, by the name or path they were found under (never unloaded). */
+    private static final Map<String, SymbolLookup> LOADED = new ConcurrentHashMap<>();
+
     private final Arena arena = Arena.ofShared();
     private final MethodHandle gemmEx;
     private final MethodHandle setStream;
@@ -56,9 +65,13 @@ public final class CublasFfm implements AutoCloseable {
      * current on the calling thread (cuBLAS's runtime picks up the current context).
      */
     public CublasFfm(long streamAddress) {
-        Location where = locate();
-        library = where.found().orElseThrow(() -> new IllegalStateException("no cuBLAS: searched " + where.searched()));
-        SymbolLookup lib = open(library, arena);
+        this(streamAddress, located());
+    }
+
+    /** A handle from the cuBLAS (or an ABI-compatible stand-in, in tests) at {@code library}, loaded once. */
+    CublasFfm(long streamAddress, String library) {
+        this.library = library;
+        SymbolLookup lib = loadOnce(library);
         Linker linker = Linker.nativeLinker();
         MethodHandle create = linker.downcallHandle(lib.findOrThrow("cublasCreate_v2"), FunctionDescriptor.of(JAVA_INT, ADDRESS));
         MethodHandle getVersion = linker.downcallHandle(lib.findOrThrow("cublasGetVersion_v2"),
@@ -127,6 +140,7 @@ public final class CublasFfm implements AutoCloseable {
         check(status, "cublasGemmEx(m=" + m + ", n=" + n + ", k=" + k + ", " + precision + ")");
     }
 
+    /** Destroys the handle; the library stays loaded for the life of the process (see the class comment). */
     @Override
     public void close() {
         try {
@@ -168,9 +182,16 @@ public final class CublasFfm implements AutoCloseable {
      * its RUNPATH $ORIGIN), then the CUDA toolkit's usual directories. Loading has no side effect without a GPU.
      */
     public static Location locate() {
+        return locate(System.getenv(ENV_PATH));
+    }
+
+    /**
+     * The search with {@code env} as the value of $ATMSAE_CUBLAS (null: unset). It stops at the first candidate that
+     * loads, which stays loaded (the engine uses it next); {@code searched} ends with it.
+     */
+    static Location locate(String env) {
         List<String> searched = new ArrayList<>();
         List<String> candidates = new ArrayList<>();
-        String env = System.getenv(ENV_PATH);
         if (env != null && !env.isBlank()) {
             Path p = Path.of(env);
             if (Files.isDirectory(p)) {
@@ -188,20 +209,27 @@ public final class CublasFfm implements AutoCloseable {
                 searched.add(c);
                 continue;
             }
-            try (Arena probe = Arena.ofConfined()) {
-                open(c, probe);
-                searched.add(c);
+            searched.add(c);
+            try {
+                loadOnce(c);
                 return new Location(Optional.of(c), List.copyOf(searched));
             } catch (IllegalArgumentException e) {
-                searched.add(c);
+                // not loadable here: try the next candidate
             }
         }
         return new Location(Optional.empty(), List.copyOf(searched));
     }
 
-    private static SymbolLookup open(String nameOrPath, Arena arena) {
-        return nameOrPath.startsWith("/") ? SymbolLookup.libraryLookup(Path.of(nameOrPath), arena)
-                : SymbolLookup.libraryLookup(nameOrPath, arena);
+    private static String located() {
+        Location where = locate();
+        return where.found().orElseThrow(() -> new IllegalStateException("no cuBLAS: searched " + where.searched()));
+    }
+
+    /** Loads {@code nameOrPath} into the global arena the first time; later calls return the same lookup. */
+    static SymbolLookup loadOnce(String nameOrPath) {
+        return LOADED.computeIfAbsent(nameOrPath, c -> c.startsWith("/")
+                ? SymbolLookup.libraryLookup(Path.of(c), Arena.global())
+                : SymbolLookup.libraryLookup(c, Arena.global()));
     }
 
     /** nvidia/{cu13,cublas,cu12}/lib under every site-packages of /opt/torch/.venv, then the toolkit's lib dirs. */

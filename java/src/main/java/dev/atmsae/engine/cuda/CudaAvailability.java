@@ -52,6 +52,36 @@ public final class CudaAvailability {
         return r;
     }
 
+    /** The class-path resource JCuda loads its driver binding from, for the JCuda version on the class path. */
+    public static String jcudaDriverResource() {
+        return "/lib/" + jcuda.LibUtils.createLibraryFileName(jcudaDriverLibrary());
+    }
+
+    private static String jcudaDriverLibrary() {
+        return jcuda.LibUtils.createPlatformLibraryName("JCudaDriver-" + jcuda.JCudaVersion.get());
+    }
+
+    /**
+     * Loads JCuda's driver binding the way JCudaDriver's initialiser does, without initialising that class (which
+     * would poison it for the JVM on failure): "" when it loaded, else the loader's message (on a host without
+     * libcuda.so.1 it names that library). Used by the bundle's smoke test.
+     */
+    static String loadJCudaDriver() {
+        try {
+            jcuda.LibUtilsCuda.loadLibrary(jcudaDriverLibrary());
+            return "";
+        } catch (Throwable t) {
+            // JCuda folds every attempt's stack trace into the message: keep the line that says why.
+            String[] lines = String.valueOf(t.getMessage()).split("\n");
+            for (String line : lines) {
+                if (line.contains("libcuda.so")) {
+                    return line.strip();
+                }
+            }
+            return lines[0].strip();
+        }
+    }
+
     private static Result compute() throws Throwable {
         if (System.getenv(ENV_DISABLE) != null) {
             return Result.no("disabled by " + ENV_DISABLE);

@@ -7,6 +7,7 @@ import static jcuda.driver.JCudaDriver.cuDeviceGetAttribute;
 import static jcuda.driver.JCudaDriver.cuDeviceGetName;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRelease;
 import static jcuda.driver.JCudaDriver.cuDevicePrimaryCtxRetain;
+import static jcuda.driver.JCudaDriver.cuFuncGetAttribute;
 import static jcuda.driver.JCudaDriver.cuFuncSetAttribute;
 import static jcuda.driver.JCudaDriver.cuInit;
 import static jcuda.driver.JCudaDriver.cuLaunchKernel;
@@ -53,6 +54,8 @@ public final class CudaEngine implements Engine {
     private static final int COL_ROWS = 8;
     private static final int PARTIALS = 1024;
     private static final int DEFAULT_DYNAMIC_SMEM = 48 * 1024;
+    /** Upload slice: a multiple of 4 (whole floats) well under a ByteBuffer's 2 GiB limit. */
+    static final long UPLOAD_SLICE_BYTES = 1L << 30;
     private static final DevPtr NULL = new DevPtr();
 
     private final CUdevice device = new CUdevice();
@@ -68,11 +71,17 @@ public final class CudaEngine implements Engine {
     private SparseScatter scatter = SparseScatter.SORTED;
     private boolean closed;
 
-    /** How the sparse backward kernels accumulate rows into gWDec / gWEnc (both give the same sums). */
+    /**
+     * How the sparse backward kernels accumulate rows into gWDec / gWEnc. The two add the same terms in different
+     * orders, so their sums agree up to float rounding (CudaParity holds both to the same float64 reference).
+     */
     public enum SparseScatter {
-        /** One float atomicAdd per (entry, column): simple, B·k·d atomics. */
+        /** One float atomicAdd per (entry, column): B·k·d atomics, order set by the scheduler (not reproducible). */
         ATOMIC,
-        /** Entries bucketed by latent (counting sort), then one block per latent gathers: no float atomics. */
+        /**
+         * Entries bucketed by latent (counting sort, each bucket then sorted by entry), one block per latent adding
+         * its rows in batch order: no float atomics, bitwise reproducible run to run.
+         */
         SORTED
     }
 
@@ -84,7 +93,8 @@ public final class CudaEngine implements Engine {
     private DevPtr btkEq;
     private DevPtr btkTake;
     private int btkRowsCapacity;
-    private int topkSmemSet = DEFAULT_DYNAMIC_SMEM;
+    private int topkSmemSet = 0;
+    private final int topkStaticSmem;
     private final DevPtr latCounts = new DevPtr();
     private final DevPtr latStart = new DevPtr();
     private final DevPtr latCursor = new DevPtr();
@@ -120,10 +130,17 @@ public final class CudaEngine implements Engine {
         maxDynamicSmem = attribute(CUdevice_attribute.CU_DEVICE_ATTRIBUTE_MAX_SHARED_MEMORY_PER_BLOCK_OPTIN);
         cuStreamCreate(stream, 0);
         module = new CudaModule();
+        topkStaticSmem = functionAttribute(Kernel.TOPK_ROWS, CUfunction_attribute.CU_FUNC_ATTRIBUTE_SHARED_SIZE_BYTES);
         cublas = new CublasFfm(stream.address());
         cuMemAlloc(partials, PARTIALS * 8L);
         cuMemAlloc(btkState, 8 * 4L);
         cuMemAlloc(btkHist, 2048 * 4L);
+    }
+
+    private int functionAttribute(Kernel k, int attr) {
+        int[] v = new int[1];
+        cuFuncGetAttribute(v, attr, module.function(k));
+        return v[0];
     }
 
     private int attribute(int attr) {
@@ -214,17 +231,35 @@ public final class CudaEngine implements Engine {
 
     @Override
     public void upload(Tensor dst, MemorySegment src) {
+        upload(dst, src, UPLOAD_SLICE_BYTES);
+    }
+
+    /** {@link #upload(Tensor, MemorySegment)} in slices of {@code sliceBytes} (a multiple of 4; small in tests). */
+    void upload(Tensor dst, MemorySegment src, long sliceBytes) {
         CudaTensor d = f32(dst, "upload dst");
         if (src.byteSize() < d.bytes()) {
             throw new IllegalArgumentException("upload: source holds " + src.byteSize() + " bytes, tensor needs " + d.bytes());
         }
         makeCurrent();
-        if (d.size() == 0) {
-            return;
+        // A ByteBuffer or float[] holds < 2 GiB, and a W_enc of 131072 x 4096 floats is 2^31 bytes: copy in slices.
+        forEachSlice(d.bytes(), sliceBytes, (offset, length) -> {
+            MemorySegment part = src.asSlice(offset, length);
+            Pointer host = src.isNative() ? Pointer.to(part.asByteBuffer()) : Pointer.to(part.toArray(JAVA_FLOAT_UNALIGNED));
+            cuMemcpyHtoD(d.ptr.withByteOffset(offset), host, length);
+        });
+    }
+
+    /** One host-to-device copy of {@code length} bytes at byte {@code offset}. */
+    @FunctionalInterface
+    interface SliceCopy {
+        void copy(long offset, long length);
+    }
+
+    /** Calls {@code copy} for consecutive slices of at most {@code maxSlice} bytes covering [0, bytes); none if 0. */
+    static void forEachSlice(long bytes, long maxSlice, SliceCopy copy) {
+        for (long offset = 0; offset < bytes; offset += maxSlice) {
+            copy.copy(offset, Math.min(maxSlice, bytes - offset));
         }
-        Pointer host = src.isNative() ? Pointer.to(src.asSlice(0, d.bytes()).asByteBuffer())
-                : Pointer.to(src.asSlice(0, d.bytes()).toArray(JAVA_FLOAT_UNALIGNED));
-        cuMemcpyHtoD(d.ptr, host, d.bytes());
     }
 
     @Override
@@ -321,8 +356,12 @@ public final class CudaEngine implements Engine {
         if (m == 0 || n == 0) {
             return;
         }
-        if (k == 0) {
-            scale(tc, beta);
+        if (k == 0) { // an empty sum: C = beta·C, with BLAS's convention that beta = 0 ignores C (NaN included)
+            if (beta == 0f) {
+                fill(tc, 0f);
+            } else {
+                scale(tc, beta);
+            }
             return;
         }
         cublas.gemmRowMajor(transA, transB, m, n, k, alpha, ta.address(), Math.max(1, ta.cols()), tb.address(),
@@ -428,26 +467,37 @@ public final class CudaEngine implements Engine {
         }
         DevPtr ta = optionalVector(allow, DType.I32, n, "topK allow", "topK allow");
         checkCodes(codes, b, (long) b * k, "topK");
-        int smem = k * 8;
-        if (smem > maxDynamicSmem) {
-            throw new IllegalArgumentException("topK: k = " + k + " needs " + smem + " B of shared memory; the device has "
-                    + maxDynamicSmem);
-        }
+        int smem = topKDynamicSmem(k, topkStaticSmem, maxDynamicSmem);
         makeCurrent();
-        if (k == 0) {
-            cuMemsetD32Async(dev(codes.rowPtr()), 0, b + 1L, stream);
+        if (k == 0 || b == 0) {
+            cuMemsetD32Async(dev(codes.rowPtr()), 0, b + 1L, stream);   // every row empty (B = 0: rowPtr[0] = 0)
             return;
         }
-        if (smem > topkSmemSet) {
+        if (needsSmemOptIn(smem, topkStaticSmem) && smem > topkSmemSet) {
             cuFuncSetAttribute(module.function(Kernel.TOPK_ROWS),
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem);
             topkSmemSet = smem;
         }
-        if (b == 0) {
-            return;
-        }
         launch(Kernel.TOPK_ROWS, b, 1, ROW_THREADS, 1, smem, th, n, k, ta, b,
                 dev(codes.rowPtr()), dev(codes.idx()), dev(codes.val()));
+    }
+
+    /**
+     * topk_rows's dynamic shared memory for k (k·8 bytes: keys and indices of the picks), checked against what a
+     * block may hold in all, {@code optInBytes}, less the kernel's own static shared memory.
+     */
+    static int topKDynamicSmem(int k, int staticBytes, int optInBytes) {
+        long dynamic = k * 8L;
+        if (dynamic + staticBytes > optInBytes) {
+            throw new IllegalArgumentException("topK: k = " + k + " needs " + dynamic + " B of shared memory besides the "
+                    + "kernel's " + staticBytes + " B; a block on this device holds at most " + optInBytes + " B");
+        }
+        return (int) dynamic;
+    }
+
+    /** Whether a launch needs the dynamic-shared-memory opt-in: static plus dynamic above the default 48 KiB. */
+    static boolean needsSmemOptIn(int dynamicBytes, int staticBytes) {
+        return dynamicBytes + staticBytes > DEFAULT_DYNAMIC_SMEM;
     }
 
     @Override
@@ -459,6 +509,11 @@ public final class CudaEngine implements Engine {
         }
         checkCodes(codes, b, kTotal, "batchTopK");
         makeCurrent();
+        if (kTotal == 0) {
+            // Nothing kept, as on the CPU (the kernels would agree since batchtopk_init handles it; this skips them).
+            cuMemsetD32Async(dev(codes.rowPtr()), 0, b + 1L, stream);
+            return 0f;
+        }
         ensureBatchTopKRows(b);
         long total = th.size();
         int histBlocks = (int) Math.max(1, Math.min(ceilDiv(total, ROW_THREADS), smCount * 4L));
@@ -569,6 +624,7 @@ public final class CudaEngine implements Engine {
         launch(Kernel.LATENT_OFFSETS, 1, 1, 1024, 1, 0, latCounts, n, latStart, latCursor);
         launch(Kernel.LATENT_FILL, codes.batch(), 1, THREADS, 1, 0, dev(codes.rowPtr()), dev(codes.idx()),
                 dev(codes.val()), latCursor, latEntries, latRows);
+        launch(Kernel.LATENT_SORT_BUCKETS, n, 1, THREADS, 1, 0, latStart, latEntries, latRows);
     }
 
     private void freeLatentIndex() {

@@ -53,6 +53,10 @@ public final class CudaParity {
         checks.put("topK (allow mask)", () -> topK(true));
         checks.put("batchTopK (ties, capacity)", () -> batchTopK(B * K));
         checks.put("batchTopK (fewer positives than k)", () -> batchTopK(B * N));
+        checks.put("batchTopK (kTotal = 0)", () -> batchTopK(0));
+        checks.put("empty shapes (topK B = 0 or k = 0, gemm K = 0)", this::emptyShapes);
+        checks.put("upload from memory segments", this::segmentUpload);
+        checks.put("sparse backward reproducible (bitwise, twice)", this::sparseBackwardReproducible);
         checks.put("sparseDecode + backward + encoder backward", this::sparseDecode);
         checks.put("residual / axpy / scale / fill / copy", this::elementwise);
         checks.put("colSum / rowSumSquares / sumSquares / countPositive", this::reductions);
@@ -230,6 +234,93 @@ public final class CudaParity {
         }
         codes.close();
         th.close();
+    }
+
+    /** Shapes with nothing to compute still define their outputs (garbage in them beforehand must not survive). */
+    void emptyShapes() {
+        SparseCodes empty = SparseCodes.allocate(e, 0, 4);
+        e.upload(empty.rowPtr(), new int[] {-1});
+        Tensor none = e.allocF32(0, N);
+        e.topK(none, K, null, empty);
+        expect(downI(empty.rowPtr())[0] == 0, "topK on B = 0: rowPtr[0] = " + downI(empty.rowPtr())[0]);
+        empty.close();
+        none.close();
+        SparseCodes codes = SparseCodes.allocate(e, B, B * K);
+        int[] garbage = new int[B + 1];
+        Arrays.fill(garbage, 77);
+        e.upload(codes.rowPtr(), garbage);
+        Tensor th = up(B, N, gauss(B * N));
+        e.topK(th, 0, null, codes);
+        expect(Arrays.equals(downI(codes.rowPtr()), new int[B + 1]), "topK k = 0: rowPtr "
+                + Arrays.toString(downI(codes.rowPtr())));
+        codes.close();
+        th.close();
+        float[] c = gauss(5 * 3);
+        c[0] = Float.NaN;
+        c[1] = Float.POSITIVE_INFINITY;
+        Tensor a = e.allocF32(5, 0), b = e.allocF32(0, 3);
+        for (float beta : new float[] {0f, 0.5f}) {
+            Tensor tc = up(5, 3, c);
+            e.gemm(false, false, 1f, a, b, beta, tc);
+            double[] ref = new double[c.length];
+            for (int i = 0; i < c.length; i++) {
+                ref[i] = beta == 0f ? 0 : beta * c[i];
+            }
+            float[] got = down(tc);
+            for (int i = 0; i < c.length; i++) {
+                expect(Double.compare(got[i], (float) ref[i]) == 0, "gemm K = 0, beta = " + beta + ": C[" + i + "] = "
+                        + got[i] + ", want " + (float) ref[i]);
+            }
+            tc.close();
+        }
+        close(a, b);
+    }
+
+    /** upload(Tensor, MemorySegment) from native and heap memory; on CUDA also in many small slices. */
+    void segmentUpload() {
+        float[] data = gauss(B * D);
+        try (java.lang.foreign.Arena arena = java.lang.foreign.Arena.ofConfined()) {
+            java.lang.foreign.MemorySegment nat = arena.allocateFrom(java.lang.foreign.ValueLayout.JAVA_FLOAT, data);
+            java.lang.foreign.MemorySegment heap = java.lang.foreign.MemorySegment.ofArray(data);
+            for (java.lang.foreign.MemorySegment src : List.of(nat, heap)) {
+                Tensor t = e.allocF32(B, D);
+                e.upload(t, src);
+                expect(Arrays.equals(down(t), data), "upload from a " + (src.isNative() ? "native" : "heap") + " segment");
+                if (e instanceof CudaEngine cuda) {
+                    e.fill(t, 0f);
+                    cuda.upload(t, src, 7 * 4);   // 7 floats per slice: the offsets must add up
+                    expect(Arrays.equals(down(t), data), "sliced upload from a " + (src.isNative() ? "native" : "heap")
+                            + " segment");
+                }
+                t.close();
+            }
+        }
+    }
+
+    /** The sparse backward accumulations give the same bits when run twice on the same inputs. */
+    void sparseBackwardReproducible() {
+        float[] h = gauss(B * N), w = gauss(N * D), g = gauss(B * D), xc = gauss(B * D), gPre = gauss(B * K);
+        Tensor th = up(B, N, h), tw = up(N, D, w), tg = up(B, D, g), txc = up(B, D, xc), tgp = up(1, B * K, gPre);
+        SparseCodes codes = SparseCodes.allocate(e, B, B * K);
+        e.topK(th, K, null, codes);
+        float[][] first = null;
+        for (int run = 0; run < 2; run++) {
+            Tensor gVal = e.allocF32(1, B * K), gW = e.allocF32(N, D), gWE = e.allocF32(N, D), gBE = e.allocF32(1, N);
+            e.sparseDecodeBackward(codes, tg, tw, gVal, gW);
+            e.sparseEncoderBackward(codes, tgp, txc, gWE, gBE);
+            float[][] now = {down(gVal), down(gW), down(gWE), down(gBE)};
+            if (first == null) {
+                first = now;
+            } else {
+                String[] names = {"gVal", "gWDec", "gWEnc", "gBEnc"};
+                for (int i = 0; i < names.length; i++) {
+                    expect(Arrays.equals(first[i], now[i]), "sparse backward " + names[i] + " differs between runs");
+                }
+            }
+            close(gVal, gW, gWE, gBE);
+        }
+        codes.close();
+        close(th, tw, tg, txc, tgp);
     }
 
     void sparseDecode() {

@@ -30,6 +30,7 @@ public enum Kernel {
     LATENT_COUNT("latent_count"),
     LATENT_OFFSETS("latent_offsets"),
     LATENT_FILL("latent_fill"),
+    LATENT_SORT_BUCKETS("latent_sort_buckets"),
     LATENT_GATHER_ROWS("latent_gather_rows"),
     // atm_stats.cu, mask.cu
     ATM_STATS("atm_stats"),

@@ -48,4 +48,17 @@ class CudaAvailabilityTest {
         UserError e = assertThrows(UserError.class, () -> CudaEngine.open(0, Precision.FP32));
         assertEquals("--engine cuda: " + r.reason(), e.getMessage());
     }
+
+    /** The build carries JCuda's driver library for JCuda's own version (the bundle's smoke test checks the same). */
+    @Test
+    void jcudaDriverLibraryMatchesTheJCudaVersion() {
+        String resource = CudaAvailability.jcudaDriverResource();
+        assertEquals("/lib/libJCudaDriver-" + jcuda.JCudaVersion.get() + "-linux-x86_64.so", resource);
+        assertTrue(CudaAvailabilityTest.class.getResource(resource) != null, resource + " not on the class path");
+        if (!driverLoadable()) {
+            String why = CudaAvailability.loadJCudaDriver();
+            assertTrue(why.contains("libcuda.so"), "without a driver the load fails for want of it, not of the library: "
+                    + why);
+        }
+    }
 }

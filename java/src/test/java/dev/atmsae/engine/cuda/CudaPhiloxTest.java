@@ -5,13 +5,11 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.atmsae.train.Philox;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -26,7 +24,7 @@ class CudaPhiloxTest {
         Path root = NvccTool.repoRoot();
         Path exe = root.resolve("java/target/philox_kat");
         Files.createDirectories(exe.getParent());
-        run(List.of(nvcc.get().toString(), "-I", root.resolve("cuda").toString(), "-o", exe.toString(),
+        NvccTool.run(List.of(nvcc.get().toString(), "-I", root.resolve("cuda").toString(), "-o", exe.toString(),
                 root.resolve("native-build/philox_kat.cu").toString()), "");
 
         List<String> queries = new ArrayList<>();
@@ -56,18 +54,7 @@ class CudaPhiloxTest {
                 expected.add(String.format("%08x", Float.floatToRawIntBits(Philox.maskUniform(m[0], m[1], m[2], latent))));
             }
         }
-        String got = run(List.of(exe.toString()), String.join("\n", queries) + "\n");
+        String got = NvccTool.run(List.of(exe.toString()), String.join("\n", queries) + "\n");
         assertEquals(expected, List.of(got.strip().split("\n")));
-    }
-
-    private static String run(List<String> cmd, String stdin) throws IOException, InterruptedException {
-        Process p = new ProcessBuilder(cmd).redirectErrorStream(true).start();
-        p.getOutputStream().write(stdin.getBytes(StandardCharsets.US_ASCII));
-        p.getOutputStream().close();
-        String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-        if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
-            throw new IllegalStateException(cmd + " failed: " + output);
-        }
-        return output;
     }
 }

@@ -1,8 +1,12 @@
 package dev.atmsae.engine.cuda;
 
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.TimeUnit;
 
 /** Finds nvcc the way native-build/build.sh does ($NVCC, then PATH), for tests that need the host compiler. */
 final class NvccTool {
@@ -31,5 +35,22 @@ final class NvccTool {
     static Path repoRoot() {
         Path here = Path.of("").toAbsolutePath();
         return Files.isDirectory(here.resolve("cuda")) ? here : here.getParent();
+    }
+
+    /** Runs cmd with stdin, returns stdout and stderr together; throws when it fails or takes over two minutes. */
+    static String run(List<String> cmd, String stdin) throws IOException, InterruptedException {
+        // stdin from a file: written through a pipe, a long input would block once the unread output fills its pipe.
+        Path input = Files.createTempFile("atmsae-stdin", ".txt");
+        try {
+            Files.writeString(input, stdin, StandardCharsets.US_ASCII);
+            Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(input.toFile()).start();
+            String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
+            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+                throw new IllegalStateException(cmd + " failed: " + output);
+            }
+            return output;
+        } finally {
+            Files.deleteIfExists(input);
+        }
     }
 }
