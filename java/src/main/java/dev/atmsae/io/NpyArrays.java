@@ -1,4 +1,4 @@
-package dev.atmsae.eval.probe;
+package dev.atmsae.io;
 
 import dev.atmsae.util.UserError;
 import java.io.IOException;
