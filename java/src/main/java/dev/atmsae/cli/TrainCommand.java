@@ -222,18 +222,13 @@ public final class TrainCommand implements Callable<Integer> {
                 default -> throw usage("--l1 applies to relu, atm and jumprelu (for " + kind.id() + " use --k)");
             }
         }
-        if (kind != ArchKind.TOPK && kind != ArchKind.BATCHTOPK && !m.containsKey("k") && m.get("width") != null) {
-            // k is unused by this architecture; keep its default from failing the k ≤ width check on narrow SAEs
-            int w = Integer.parseInt(m.get("width").toString());
-            m.put("k", Math.max(1, Math.min(TrainConfig.defaults(kind).k(), w)));
-        }
         putIf(m, "target_l0", targetL0);
         putIf(m, "batch_size", batch);
         putIf(m, "lr", lr);
         putIf(m, "seed", seed);
         m.putAll(sets);
         try {
-            return TrainConfig.fromMap(m);
+            return TrainConfig.fromSettings(m);
         } catch (UserError e) {
             throw usage(e.getMessage());
         }
