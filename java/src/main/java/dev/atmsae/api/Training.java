@@ -138,6 +138,7 @@ public final class Training {
      */
     public static final class Builder {
         private final Path resumeDir;
+        private final Checkpoint.State resumeState;
         private final Map<String, Object> settings = new LinkedHashMap<>();
         private final Map<String, Object> metadata = new LinkedHashMap<>();
         private final List<String> hyperparametersSet = new ArrayList<>();
@@ -153,6 +154,7 @@ public final class Training {
 
         private Builder(Path resumeDir) {
             this.resumeDir = resumeDir;
+            this.resumeState = resumeDir == null ? null : Checkpoint.read(resumeDir);
             if (resumeDir != null) {
                 out = resumeDir;
             }
@@ -389,7 +391,7 @@ public final class Training {
                     throw new UserError("resume continues with the checkpoint's settings; drop "
                             + String.join(", ", hyperparametersSet));
                 }
-                state = Checkpoint.read(resumeDir);
+                state = resumeState;
                 config = TrainConfig.fromMap(state.config());
                 runTokens = ((Number) state.trainer().get("tokens")).longValue();
                 @SuppressWarnings("unchecked")
@@ -412,6 +414,9 @@ public final class Training {
                 runArgs.put("shuffle_batches", shuffleBatches == null ? 64 : shuffleBatches);
                 runArgs.put("skip_nonfinite", false);
             }
+            if (shards == null && source == null) {
+                throw new UserError("training data is required: shards(path) or source(activationSource)");
+            }
             runArgs.put("checkpoint_every", checkpointEvery);
             runArgs.put("metrics_every", metricsEvery);
             Trainer.stepsFor(runTokens, config.batchSize());
@@ -427,14 +432,12 @@ public final class Training {
                         .withShuffle(window > 0).withShuffleBatches(Math.max(1, window)).withSeed(config.seed());
                 data = start -> ActivationLoader.open(dataPath, loaderOptions.withStartBatch(start));
                 metadata.putIfAbsent("dataset_path", dataPath.toString());
-            } else if (source != null) {
+            } else {
                 ActivationSource s = source;
                 int batch = config.batchSize();
                 runArgs.remove("data");
                 runArgs.put("source", "in-process ActivationSource");
                 data = start -> new SourceBatchStream(s, batch, start);
-            } else {
-                throw new UserError("training data is required: shards(path) or source(activationSource)");
             }
             Trainer.Options options = Trainer.Options.defaults(out, runTokens).withCheckpointEvery(checkpointEvery)
                     .withMetricsEvery(metricsEvery).withQuiet(true).withSignals(false).withMetadata(metadata)
