@@ -4,7 +4,9 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.atmsae.engine.cuda.CudaAvailability;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -257,8 +259,12 @@ class SaeLensRoundTripTest {
 
     /** Loads {@code dir} and checks encode, forward and top latents on every input against the equations. */
     private void check(Path dir, Written w) {
+        check(dir, w, Device.cpu(2));
+    }
+
+    private void check(Path dir, Written w, Device device) {
         float[][] x = inputs(7);
-        try (Sae sae = Sae.load(dir, Device.cpu(2))) {
+        try (Sae sae = Sae.load(dir, device)) {
             assertEquals(w.arch(), sae.architecture());
             assertEquals(D, sae.inputDim());
             assertEquals(N, sae.width());
@@ -370,6 +376,18 @@ class SaeLensRoundTripTest {
         try (Sae sae = Sae.load(dir, Device.cpu(1))) {
             assertEquals("gpt2-small", sae.metadata().get("model_name"));
         }
+    }
+
+    @Test
+    void cudaGivesTheSameForward() throws IOException {
+        CudaAvailability.Result probe = CudaAvailability.probe();
+        assumeTrue(probe.available(), "no CUDA device: " + probe.reason());
+        Written topk = weights("topk", 21, 5, false, true, "none");
+        check(writeSaeLens("cuda-topk", topk, cfgV6(topk)), topk, Device.cuda());
+        Written jr = weights("jumprelu", 22, 0, true, false, "layer_norm");
+        check(writeSaeLens("cuda-jumprelu", jr, cfgV6(jr)), jr, Device.cuda());
+        Written std = standard(false);
+        check(writeSaeLens("cuda-standard", std, cfgV6(std)), std, Device.cuda());
     }
 
     // ------------------------------------------------------------------ Gemma Scope
