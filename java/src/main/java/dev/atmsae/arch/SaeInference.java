@@ -8,8 +8,9 @@ import dev.atmsae.io.SaeWeights;
 /**
  * Runs an exported SAE ({@link SaeWeights}, SAELens semantics, raw activations) on an engine, for evaluation:
  * h = (x − b_dec)·W_enc + b_enc; standard f = ReLU(h); topk f = ReLU(TopK_k(h)); jumprelu f = ReLU(h)·1[h &gt; θ];
- * x̂ = f·W_dec + b_dec. {@link #run} returns the per-batch sums eval needs; after it, {@link #reconstruction()} holds
- * x̂ and {@link #codesToHost()} gives the dense codes.
+ * x̂ = f·W_dec + b_dec. {@link #run} returns the per-batch sums eval needs; after it (or {@link #forward}),
+ * {@link #reconstruction()} holds x̂ and {@link #codesToHost()} gives the dense codes ({@link #encode} alone fills the
+ * codes, {@link #decode} alone the reconstruction).
  *
  * <p>jumprelu runs on the engine's {@code jumpRelu(h, log θ)}: θ ≤ 0 becomes log θ = −∞ (so f = ReLU(h), as SAELens),
  * and exp(log θ) may differ from θ in the last float bit — only inputs within one ulp of a threshold can differ.
@@ -115,20 +116,58 @@ public final class SaeInference implements AutoCloseable {
         return ws;
     }
 
-    /** Forward on raw activations x [B, d_in]; returns the batch's sums. */
-    public InferenceSums run(Tensor x) {
+    /**
+     * Codes of raw activations x [B, d_in], kept in the workspace: dense f [B, d_sae], or TopK's sparse codes.
+     * {@link #codesToHost()} reads them; {@link #forward} and {@link #run} decode them.
+     */
+    public void encode(Tensor x) {
         if (x.cols() != d) {
             throw new IllegalArgumentException("batch has " + x.cols() + " columns, SAE d_in is " + d);
         }
-        int rows = x.rows();
-        Workspace w = workspace(rows);
+        Workspace w = workspace(x.rows());
         engine.encodePre(x, bDec, wEnc, bEnc, w.xc(), w.h());
+        if (w.codes() != null) {
+            engine.topK(w.h(), weights.k(), null, w.codes());
+        } else if (logTheta != null) {
+            engine.jumpRelu(w.h(), logTheta, w.f());
+        } else {
+            engine.relu(w.h(), w.f());
+        }
+    }
+
+    /** Encodes x [B, d_in] and decodes its codes: afterwards {@link #reconstruction()} holds x̂. */
+    public void forward(Tensor x) {
+        encode(x);
+        Workspace w = ws;
+        if (w.codes() != null) {
+            engine.sparseDecode(w.codes(), wDec, bDec, w.xhat());
+        } else {
+            decodeDense(w.f(), w);
+        }
+    }
+
+    /** x̂ = f·W_dec + b_dec of dense codes f [B, d_sae] into {@link #reconstruction()} (any architecture). */
+    public void decode(Tensor f) {
+        if (f.cols() != n) {
+            throw new IllegalArgumentException("codes have " + f.cols() + " columns, SAE d_sae is " + n);
+        }
+        decodeDense(f, workspace(f.rows()));
+    }
+
+    private void decodeDense(Tensor f, Workspace w) {
+        engine.gemm(false, false, 1f, w.ones(), bDec, 0f, w.xhat());
+        engine.gemm(false, false, 1f, f, wDec, 1f, w.xhat());
+    }
+
+    /** Forward on raw activations x [B, d_in]; returns the batch's sums. */
+    public InferenceSums run(Tensor x) {
+        forward(x);
+        int rows = x.rows();
+        Workspace w = ws;
         engine.upload(fires, new int[n]);
         long l0;
         double l1;
         if (w.codes() != null) {
-            engine.topK(w.h(), weights.k(), null, w.codes());
-            engine.sparseDecode(w.codes(), wDec, bDec, w.xhat());
             engine.countFiresSparse(w.codes(), fires);
             l0 = engine.countPositive(w.codes().val());
             float[] val = new float[rows * weights.k()];
@@ -139,13 +178,6 @@ public final class SaeInference implements AutoCloseable {
             }
             l1 = s;
         } else {
-            if (logTheta != null) {
-                engine.jumpRelu(w.h(), logTheta, w.f());
-            } else {
-                engine.relu(w.h(), w.f());
-            }
-            engine.gemm(false, false, 1f, w.ones(), bDec, 0f, w.xhat());
-            engine.gemm(false, false, 1f, w.f(), wDec, 1f, w.xhat());
             engine.countFires(w.f(), fires);
             l0 = engine.countPositive(w.f());
             engine.colSum(w.f(), 1f, colN, false);
@@ -196,7 +228,7 @@ public final class SaeInference implements AutoCloseable {
         return s;
     }
 
-    /** x̂ [B, d_in] of the last {@link #run}. */
+    /** x̂ [B, d_in] of the last {@link #run}, {@link #forward} or {@link #decode}. */
     public Tensor reconstruction() {
         if (ws == null) {
             throw new IllegalStateException("run() first");
@@ -204,7 +236,7 @@ public final class SaeInference implements AutoCloseable {
         return ws.xhat();
     }
 
-    /** Dense codes [B·d_sae] of the last {@link #run}, row-major (TopK's sparse codes scattered on the host). */
+    /** Dense codes [B·d_sae] of the last {@link #run}, {@link #forward} or {@link #encode}, row-major (TopK's sparse codes scattered on the host). */
     public float[] codesToHost() {
         if (ws == null) {
             throw new IllegalStateException("run() first");

@@ -14,7 +14,7 @@ import dev.atmsae.eval.synth.SynthAbsorption;
 import dev.atmsae.eval.synth.SynthFiles;
 import dev.atmsae.eval.synth.SynthReportWriter;
 import dev.atmsae.io.AtomicFiles;
-import dev.atmsae.io.SaeExport;
+import dev.atmsae.io.SaeLoader;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.util.UserError;
 import java.io.PrintWriter;
@@ -36,7 +36,7 @@ import picocli.CommandLine.Spec;
 @Command(name = "absorption", mixinStandardHelpOptions = true,
         description = "Measure feature absorption (and sparse probing) of an exported SAE on a probe set or synthetic truth.")
 public final class AbsorptionCommand implements Callable<Integer> {
-    @Option(names = "--sae", required = true, paramLabel = "DIR", description = "SAE export directory (SAELens layout).")
+    @Option(names = "--sae", required = true, paramLabel = "DIR", description = "SAE: SAELens directory (standard, topk, jumprelu) or Gemma Scope params.npz (or its directory).")
     Path sae;
 
     @ArgGroup(exclusive = true, multiplicity = "1")
@@ -84,7 +84,7 @@ public final class AbsorptionCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
-        SaeWeights weights = SaeExport.read(sae);
+        SaeWeights weights = SaeLoader.read(sae);
         if (input.truth != null) {
             SynthAbsorption.Report r = SynthAbsorption.run(SynthFiles.readTruth(input.truth), weights);
             write(SynthReportWriter.json(r), SynthReportWriter.markdown(r));

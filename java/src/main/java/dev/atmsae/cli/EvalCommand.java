@@ -7,7 +7,7 @@ import dev.atmsae.data.ShardSet;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.eval.SaeEvaluator;
 import dev.atmsae.io.AtomicFiles;
-import dev.atmsae.io.SaeExport;
+import dev.atmsae.io.SaeLoader;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.util.UserError;
 import java.io.IOException;
@@ -32,7 +32,7 @@ public final class EvalCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--sae", required = true, paramLabel = "DIR", description = "Exported SAE directory (cfg.json, sae_weights.safetensors).")
+    @Option(names = "--sae", required = true, paramLabel = "DIR", description = "SAE: SAELens directory (cfg.json + sae_weights.safetensors) or Gemma Scope params.npz (or its directory).")
     Path sae;
 
     @Option(names = "--data", required = true, paramLabel = "PATH", description = "Activation shard or directory of shards.")
@@ -61,7 +61,7 @@ public final class EvalCommand implements Callable<Integer> {
         if (batch < 1 || (tokens != null && tokens < 1)) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--batch and --tokens must be ≥ 1");
         }
-        SaeWeights weights = SaeExport.read(sae);
+        SaeWeights weights = SaeLoader.read(sae);
         long rows;
         try (ShardSet shards = ShardSet.open(data)) {
             rows = shards.rows();

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.atmsae.data.Shard;
 import dev.atmsae.data.ShardSet;
 import dev.atmsae.io.SaeExport;
+import dev.atmsae.io.SaeLoader;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.util.UserError;
 import java.io.PrintWriter;
@@ -19,15 +20,16 @@ import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code atmsae inspect PATH}: describes activation shards (a file or a directory) or an SAE export directory (one
- * holding cfg.json). Shards are validated exactly as training would open them; the row statistics are sampled (up to
- * {@code --sample-rows} rows per shard, evenly spaced) and say so. A sampled NaN/Inf row is reported, then the
+ * {@code atmsae inspect PATH}: describes activation shards (a file or a directory) or an SAE (an SAELens directory
+ * holding cfg.json, or Gemma Scope's params.npz, read by {@link SaeLoader}). Shards are validated exactly as training
+ * would open them; the row statistics are sampled (up to {@code --sample-rows} rows per shard, evenly spaced) and say
+ * so. A sampled NaN/Inf row is reported, then the
  * command fails with exit 1 naming the file and the row, as training would.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = "Describe activation shards (.npy/.safetensors file or directory) or an SAE export directory.")
+        description = "Describe activation shards (.npy/.safetensors file or directory) or an SAE (SAELens directory, Gemma Scope params.npz).")
 public final class InspectCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "PATH", description = "A shard file, a directory of shards, or an SAE export directory.")
+    @Parameters(index = "0", paramLabel = "PATH", description = "A shard file, a directory of shards, an SAELens SAE directory or a Gemma Scope params.npz (or its directory).")
     Path path;
 
     @Option(names = "--sample-rows", defaultValue = "10000",
@@ -43,13 +45,19 @@ public final class InspectCommand implements Callable<Integer> {
             throw new UserError("--sample-rows must be at least 1");
         }
         PrintWriter out = spec.commandLine().getOut();
-        if (Files.isDirectory(path) && Files.isRegularFile(path.resolve(SaeExport.CFG))) {
+        if (isSae(path)) {
             inspectSae(out);
         } else {
             inspectShards(out);
         }
         out.flush();
         return 0;
+    }
+
+    /** An SAELens directory (cfg.json), a Gemma Scope directory or a Gemma Scope .npz file. */
+    private static boolean isSae(Path p) {
+        return Files.isDirectory(p) ? Files.isRegularFile(p.resolve(SaeExport.CFG))
+                || Files.isRegularFile(p.resolve(SaeLoader.GEMMA_SCOPE_PARAMS)) : p.toString().endsWith(".npz");
     }
 
     /** Sampled statistics of one shard. */
@@ -126,10 +134,13 @@ public final class InspectCommand implements Callable<Integer> {
     }
 
     private void inspectSae(PrintWriter out) {
-        SaeWeights w = SaeExport.read(path);
-        JsonNode cfg = SaeExport.readConfig(path);
-        out.printf("SAE export: %s%n", path);
+        SaeLoader.Loaded loaded = SaeLoader.load(path);
+        SaeWeights w = loaded.weights();
+        out.printf("SAE export: %s (%s)%n", path, loaded.format());
         out.printf("architecture: %s%s%n", w.architecture(), w.architecture().equals("topk") ? " (k=" + w.k() + ")" : "");
+        if (loaded.normalization() != SaeLoader.Normalization.NONE) {
+            out.printf("normalize_activations: %s (per token)%n", loaded.normalization().cfgName());
+        }
         out.printf("d_in: %d%nd_sae: %d%n", w.dIn(), w.dSae());
         double min = Double.POSITIVE_INFINITY;
         double max = 0;
@@ -148,6 +159,10 @@ public final class InspectCommand implements Callable<Integer> {
             Arrays.sort(t);
             out.printf("threshold: min %.6g, median %.6g, max %.6g%n", t[0], t[t.length / 2], t[t.length - 1]);
         }
+        if (!loaded.format().equals("saelens")) {
+            return;
+        }
+        JsonNode cfg = SaeExport.readConfig(path);
         float[] log = SaeExport.readLogSparsity(path);
         if (log != null) {
             long dead = 0;

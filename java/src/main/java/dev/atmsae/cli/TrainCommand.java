@@ -231,18 +231,13 @@ public final class TrainCommand implements Callable<Integer> {
             m.put("k", (int) Math.rint(targetL0));
             coefficientTarget = null;
         }
-        if (!kind.kControlled() && !m.containsKey("k") && m.get("width") != null) {
-            // k is unused by this architecture; keep its default from failing the k ≤ width check on narrow SAEs
-            int w = Integer.parseInt(m.get("width").toString());
-            m.put("k", Math.max(1, Math.min(TrainConfig.defaults(kind).k(), w)));
-        }
         putIf(m, "target_l0", coefficientTarget);
         putIf(m, "batch_size", batch);
         putIf(m, "lr", lr);
         putIf(m, "seed", seed);
         m.putAll(sets);
         try {
-            return TrainConfig.fromMap(m);
+            return TrainConfig.fromSettings(m);
         } catch (UserError e) {
             throw usage(e.getMessage());
         }

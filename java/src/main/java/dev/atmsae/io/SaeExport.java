@@ -1,7 +1,6 @@
 package dev.atmsae.io;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -17,7 +16,7 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Writes and reads the SAELens on-disk format (saelens-format.md): {@code cfg.json}, {@code sae_weights.safetensors}
+ * Writes the SAELens on-disk format (saelens-format.md): {@code cfg.json}, {@code sae_weights.safetensors}
  * (exactly W_enc [d,n], b_enc [n], W_dec [n,d], b_dec [d], plus threshold [n] for jumprelu; never scaling_factor) and
  * optionally {@code sparsity.safetensors}.
  *
@@ -26,8 +25,9 @@ import java.util.Set;
  *
  * <p>Metadata mapping: keys of {@link SaeWeights#metadata()} that SAELens defines ({@link #SAELENS_METADATA_KEYS})
  * become {@code metadata.<key>} (overriding the defaults); a key {@code "atmsae"} holding a map is merged into
- * {@code metadata.atmsae}; every other key goes to {@code metadata.atmsae.<key>}. {@link #read} returns the
- * {@code metadata} object as it is in the file (SAELens keys at top level, atmsae's facts under "atmsae").
+ * {@code metadata.atmsae}; every other key goes to {@code metadata.atmsae.<key>}. {@link SaeLoader} reads the
+ * directory back and returns the {@code metadata} object as it is in the file (SAELens keys at top level, atmsae's
+ * facts under "atmsae").
  */
 public final class SaeExport {
     public static final String CFG = "cfg.json";
@@ -171,51 +171,6 @@ public final class SaeExport {
         return cfg;
     }
 
-    /** Reads and validates an export directory into {@link SaeWeights}. */
-    public static SaeWeights read(Path dir) {
-        JsonNode cfg = readConfig(dir);
-        Path cfgPath = dir.resolve(CFG);
-        String arch = cfg.path("architecture").asText("");
-        if (!ARCHITECTURES.contains(arch)) {
-            throw UserError.inFile(cfgPath, "architecture '" + arch + "' is not standard, topk or jumprelu");
-        }
-        int dIn = positiveInt(cfgPath, cfg, "d_in");
-        int dSae = positiveInt(cfgPath, cfg, "d_sae");
-        int k = 0;
-        if (arch.equals("topk")) {
-            k = positiveInt(cfgPath, cfg, "k");
-            if (k > dSae) {
-                throw UserError.inFile(cfgPath, "k=" + k + " exceeds d_sae=" + dSae);
-            }
-        }
-        Path weights = dir.resolve(WEIGHTS);
-        if (!Files.isRegularFile(weights)) {
-            throw UserError.inFile(dir, "no " + WEIGHTS);
-        }
-        List<String> want = tensorNames(arch);
-        try (Safetensors.Reader r = Safetensors.open(weights)) {
-            Set<String> have = r.header().tensors().keySet();
-            if (!have.equals(Set.copyOf(want))) {
-                throw UserError.inFile(weights, "holds tensors " + have + " but architecture '" + arch
-                        + "' needs exactly " + want);
-            }
-            checkShape(r, "W_enc", dIn, dSae);
-            checkShape(r, "b_enc", dSae);
-            checkShape(r, "W_dec", dSae, dIn);
-            checkShape(r, "b_dec", dIn);
-            float[] threshold = null;
-            if (arch.equals("jumprelu")) {
-                checkShape(r, "threshold", dSae);
-                threshold = r.floats("threshold");
-            }
-            Map<String, Object> meta = cfg.has("metadata") && cfg.get("metadata").isObject()
-                    ? JSON.convertValue(cfg.get("metadata"), new TypeReference<LinkedHashMap<String, Object>>() { })
-                    : new LinkedHashMap<>();
-            return new SaeWeights(arch, dIn, dSae, r.floats("W_enc"), r.floats("b_enc"), r.floats("W_dec"),
-                    r.floats("b_dec"), threshold, k, meta);
-        }
-    }
-
     /** The stored log10 firing frequencies, or null when the directory has no sparsity file. */
     public static float[] readLogSparsity(Path dir) {
         Path p = dir.resolve(SPARSITY);
@@ -224,22 +179,6 @@ public final class SaeExport {
         }
         try (Safetensors.Reader r = Safetensors.open(p)) {
             return r.floats("sparsity");
-        }
-    }
-
-    private static int positiveInt(Path cfgPath, JsonNode cfg, String key) {
-        JsonNode v = cfg.get(key);
-        if (v == null || !v.canConvertToExactIntegral() || v.asLong() < 1 || v.asLong() > Integer.MAX_VALUE) {
-            throw UserError.inFile(cfgPath, "'" + key + "' must be a positive integer, found " + v);
-        }
-        return v.asInt();
-    }
-
-    private static void checkShape(Safetensors.Reader r, String name, long... want) {
-        long[] have = r.info(name).shape();
-        if (!Arrays.equals(have, want)) {
-            throw UserError.inFile(r.path(), "tensor '" + name + "' has shape " + Arrays.toString(have)
-                    + " but cfg.json (d_in, d_sae) implies " + Arrays.toString(want));
         }
     }
 }

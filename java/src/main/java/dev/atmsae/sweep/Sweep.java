@@ -20,7 +20,7 @@ import dev.atmsae.eval.synth.SynthFiles;
 import dev.atmsae.eval.synth.SynthGenerator;
 import dev.atmsae.eval.synth.SynthReportWriter;
 import dev.atmsae.io.AtomicFiles;
-import dev.atmsae.io.SaeExport;
+import dev.atmsae.io.SaeLoader;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.train.TrainConfig;
 import dev.atmsae.train.Trainer;
@@ -108,7 +108,7 @@ public final class Sweep {
                 throw new UserError("sweep: run " + dir + " stopped early (" + trained.stopReason() + ")");
             }
             double trainSeconds = (System.nanoTime() - t0) / 1e9;
-            SaeWeights weights = SaeExport.read(dir);
+            SaeWeights weights = SaeLoader.read(dir);
             Path evalPath = spec.evalData() == null ? spec.data() : spec.evalData();
             ActivationLoader.Options evalLoader = ActivationLoader.Options.defaults(config.batchSize()).withShuffle(false);
             SaeEvaluator.Outcome eval = SaeEvaluator.evaluate(engine, weights, ActivationLoader.open(evalPath, evalLoader),

@@ -254,6 +254,26 @@ public record TrainConfig(
                 r.str("matryoshka_groups"), r.str("matryoshka_loss"));
     }
 
+    /**
+     * {@link #fromMap} for settings a user gave (command-line options, the API's builder): when the architecture
+     * takes no k (relu, atm, jumprelu) and none is given, k's default is capped at the width so the unused k never
+     * fails the k ≤ width check on narrow SAEs.
+     */
+    public static TrainConfig fromSettings(Map<String, ?> settings) {
+        Object archValue = settings.get("arch");
+        if (archValue == null || settings.containsKey("k") || settings.get("width") == null) {
+            return fromMap(settings);
+        }
+        ArchKind kind = ArchKind.parse(archValue.toString());
+        if (kind.kControlled()) {
+            return fromMap(settings);
+        }
+        Map<String, Object> m = new LinkedHashMap<>(settings);
+        int width = new Reader(m).i("width");
+        m.put("k", Math.max(1, Math.min(defaults(kind).k(), width)));
+        return fromMap(m);
+    }
+
     /** A copy with one key changed (same key names and value rules as {@link #fromMap}). */
     public TrainConfig with(String key, Object value) {
         Map<String, Object> m = toMap();

@@ -146,16 +146,38 @@ public final class Trainer {
     public record Result(boolean completed, String stopReason, long step, long totalSteps, Map<String, Object> summary) {
     }
 
+    /** Receives every completed step on the training thread (a library host's progress hook). */
+    @FunctionalInterface
+    public interface StepListener {
+        void onStep(long step, long totalSteps, StepMetrics metrics, double tokensPerSecond);
+    }
+
     private final Engine engine;
     private final TrainConfig config;
     private final DataSource data;
     private final Options options;
+    private volatile String stopRequest;
+    private StepListener stepListener;
 
     public Trainer(Engine engine, TrainConfig config, DataSource data, Options options) {
         this.engine = engine;
         this.config = config;
         this.data = data;
         this.options = options;
+    }
+
+    /** Calls {@code listener} after every step (before any checkpoint of that step); null = none. */
+    public Trainer withStepListener(StepListener listener) {
+        this.stepListener = listener;
+        return this;
+    }
+
+    /**
+     * Asks the loop to write a checkpoint and stop at the next step boundary, as SIGINT does; callable from any
+     * thread. {@link #run} then returns an unfinished {@link Result} whose stop reason is {@code reason}.
+     */
+    public void requestStop(String reason) {
+        stopRequest = reason;
     }
 
     /** Steps of a run of {@code tokens} tokens with this batch size (at least one full batch). */
@@ -258,8 +280,14 @@ public final class Trainer {
                     shown.putAll(MetricsLog.fieldsOf(m));
                     progress.update(step, tokensPerSecond, stall, progressFields(shown, config), step == totalSteps);
                 }
+                if (stepListener != null) {
+                    stepListener.onStep(step, totalSteps, m, tokensPerSecond);
+                }
                 if (options.stopAfterStep() > 0 && step == options.stopAfterStep()) {
                     policy.requestStop("stop-after-step");
+                }
+                if (stopRequest != null) {
+                    policy.requestStop(stopRequest);
                 }
                 boolean stop = policy.stopRequested() && step < totalSteps;
                 if (stop || (policy.due(step) && step < totalSteps)) {

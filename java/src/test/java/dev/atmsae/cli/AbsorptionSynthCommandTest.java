@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atmsae.data.ShardSet;
-import dev.atmsae.eval.probe.NpyArrays;
+import dev.atmsae.io.NpyArrays;
 import dev.atmsae.eval.synth.SynthFiles;
 import dev.atmsae.eval.synth.SynthGenerator;
 import dev.atmsae.io.SaeExport;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atmsae.data.NpyWriter;
-import dev.atmsae.io.SaeExport;
+import dev.atmsae.io.SaeLoader;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.train.TrainTestData;
 import java.io.ByteArrayOutputStream;
@@ -54,7 +54,7 @@ class TrainCliTest {
                 "metrics.jsonl"}) {
             assertTrue(Files.isRegularFile(out.resolve(f)), f);
         }
-        SaeWeights w = SaeExport.read(out);
+        SaeWeights w = SaeLoader.read(out);
         assertEquals("topk", w.architecture());
         assertEquals(D, w.dIn());
         assertEquals(32, w.dSae());

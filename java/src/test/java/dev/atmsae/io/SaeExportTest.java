@@ -52,7 +52,7 @@ class SaeExportTest {
                 freq[i] = i == 0 ? 0f : 0.01f * i;
             }
             SaeExport.write(out, w, freq);
-            SaeWeights back = SaeExport.read(out);
+            SaeWeights back = SaeLoader.read(out);
             assertEquals(arch, back.architecture());
             assertEquals(D, back.dIn());
             assertEquals(N, back.dSae());
@@ -102,7 +102,7 @@ class SaeExportTest {
     }
 
     private String readError(Path d) {
-        UserError e = assertThrows(UserError.class, () -> SaeExport.read(d));
+        UserError e = assertThrows(UserError.class, () -> SaeLoader.read(d));
         assertFalse(e.getMessage().contains("\n"), e.getMessage());
         return e.getMessage();
     }

@@ -3,7 +3,7 @@ package dev.atmsae.eval.absorption;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.atmsae.eval.probe.NpyArrays;
+import dev.atmsae.io.NpyArrays;
 import dev.atmsae.util.UserError;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -5,7 +5,7 @@ import com.fasterxml.jackson.databind.PropertyNamingStrategies;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.atmsae.eval.absorption.ProbeSet;
 import dev.atmsae.eval.absorption.ProbeSets;
-import dev.atmsae.eval.probe.NpyArrays;
+import dev.atmsae.io.NpyArrays;
 import dev.atmsae.util.UserError;
 import java.io.IOException;
 import java.nio.file.Files;

@@ -1,4 +1,4 @@
-package dev.atmsae.eval.probe;
+package dev.atmsae.io;
 
 import dev.atmsae.util.UserError;
 import java.io.IOException;
@@ -90,6 +90,11 @@ public final class NpyArrays {
         } catch (IOException e) {
             throw UserError.inFile(path, "cannot read: " + e.getMessage());
         }
+        return parse(path, bytes);
+    }
+
+    /** Parses the bytes of a whole .npy file; {@code path} names it in messages (e.g. an entry of a .npz archive). */
+    public static Array parse(Object path, byte[] bytes) {
         ByteBuffer buf = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
         if (bytes.length < 10 || (bytes[0] & 0xFF) != 0x93 || !new String(bytes, 1, 5, StandardCharsets.US_ASCII).equals("NUMPY")) {
             throw UserError.inFile(path, "not a .npy file (bad magic)");
@@ -169,7 +174,7 @@ public final class NpyArrays {
         };
     }
 
-    private static void checkFinite(Path path, float[] f, long[] shape) {
+    private static void checkFinite(Object path, float[] f, long[] shape) {
         long cols = shape.length < 2 ? 1 : shape[1];
         for (int i = 0; i < f.length; i++) {
             if (!Float.isFinite(f[i])) {
