@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.engine.cpu.CpuEngine;
 import dev.atmsae.io.SaeExport;
+import dev.atmsae.io.SaeLoader;
 import dev.atmsae.io.SaeWeights;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,7 +53,7 @@ class MatryoshkaTest {
 
             Path dir = tmp.resolve("sae");
             SaeExport.write(dir, sae.export(scale, Map.of("model_name", "test")), null);
-            SaeWeights w = SaeExport.read(dir);
+            SaeWeights w = SaeLoader.read(dir);
             assertEquals("jumprelu", w.architecture());
             JsonNode meta = SaeExport.readConfig(dir).path("metadata").path("atmsae");
             assertEquals("matryoshka", meta.path("arch").asText());
