@@ -10,11 +10,13 @@ package dev.atmsae.engine.cpu;
  * multi-threaded BLAS call gives no such promise: how it partitions C, and so which micro-kernel edge case an element
  * falls into, depends on the thread count; OpenBLAS's Zen kernels do round differently there.)
  *
- * <p>Tile shape: C is cut along its longer side (rows when m ≥ n, else columns) into tiles {@link #TILE} wide, the last
- * one shorter. Each tile packs the operand it shares with the other tiles again (B for row tiles, A for column
- * tiles): one extra packed element per 2·TILE floating-point operations, a few percent at TILE = 512, while the bench
- * shapes (m = 4096 with n = 6144 or 384; m = 6144 with n = 384) still give 8 to 12 tiles, enough to keep two workers
- * busy on a loaded machine. Products too small to pay for waking threads ({@link #SMALL_MACS}) are one tile.
+ * <p>Tile shape: C is cut into row tiles {@link #TILE} rows high (the last one shorter) when it has more than
+ * {@link #TILE} rows, else into column tiles {@link #TILE} wide (the b_dec gradient, m = 1). Each tile packs the
+ * operand the tiles share again (B for row tiles, A for column tiles): measured one-thread cost against one call of
+ * the whole product at the bench shapes (m = 4096 or 6144, n = 6144 or 384, k = 384 to 6144): row tiles of 512 cost
+ * 5–7%, of 1024 3–5%; column tiles cost 2–3 times more (OpenBLAS re-packs the row-side operand with the kernel
+ * running), hence rows first. 512 keeps 8 to 12 tiles at those shapes, enough to keep two workers busy on a loaded
+ * machine. Products too small to pay for waking threads ({@link #SMALL_MACS}) are one tile.
  */
 final class TiledGemm {
     /** Width of a tile along the split side of C; a multiple of every OpenBLAS sgemm micro-kernel's M and N. */
@@ -41,12 +43,17 @@ final class TiledGemm {
         return blas;
     }
 
+    /** Whether an m × n output is cut into row tiles (else column tiles). */
+    static boolean byRows(int m, int n) {
+        return m > TILE || m >= n;
+    }
+
     /** The number of tiles of an m × n output with inner dimension k (a function of the shape alone). */
     static int tileCount(int m, int n, int k) {
         if ((long) m * n * k < SMALL_MACS) {
             return 1;
         }
-        return (Math.max(m, n) + TILE - 1) / TILE;
+        return ((byRows(m, n) ? m : n) + TILE - 1) / TILE;
     }
 
     /** C = alpha·op(A)·op(B) + beta·C; shapes are checked by the engine, k ≥ 1. */
@@ -58,8 +65,8 @@ final class TiledGemm {
         int tiles = tileCount(m, n, k);
         this.m = m;
         this.n = n;
-        this.byRows = m >= n;
-        this.tileWidth = tiles == 1 ? Math.max(m, n) : TILE;
+        this.byRows = byRows(m, n);
+        this.tileWidth = tiles == 1 ? (byRows ? m : n) : TILE;
         blas.bind(transA, transB, m, n, k, alpha, a, b, beta, c);
         pool.run(tiles, 1, tileBody);
     }
