@@ -153,20 +153,23 @@ public final class SiteBuilder {
                     log.flush();
                 }
             });
+            long t1 = System.nanoTime();
             DecoderNeighbours.Result near = DecoderNeighbours.of(engine, sae, options.neighbours());
+            long t2 = System.nanoTime();
             Path dataDir = out.resolve("data");
             new LatentPages(stats, data.tokens(), near).write(dataDir);
-            boolean absorption = set != null;
-            if (absorption) {
+            long t3 = System.nanoTime();
+            if (set != null) {
                 SaeForward.Codes codes = EngineCodes.encode(engine, sae, set.acts(), set.n());
                 Jsonp.write(dataDir.resolve("absorption.js"),
                         AbsorptionPage.data(set, sae, codes, probes, options.maxAbsorbedRows()));
             }
-            Jsonp.write(dataDir.resolve("overview.js"), overview(data, stats, metrics, set, limit,
-                    (System.nanoTime() - t0) / 1e9));
+            long t4 = System.nanoTime();
+            Jsonp.write(dataDir.resolve("overview.js"), overview(data, stats, metrics, set, limit, (t4 - t0) / 1e9));
             copyResources();
-            log.printf(Locale.ROOT, "browse: %s: %d latents over %d tokens in %.1f s%n", label, sae.dSae(), limit,
-                    (System.nanoTime() - t0) / 1e9);
+            log.printf(Locale.ROOT, "browse: %s: %d latents over %d tokens in %.1f s (harvest pass %.1f s, nearest "
+                    + "latents %.1f s, latent pages %.1f s, absorption %.1f s)%n", label, sae.dSae(), limit,
+                    (System.nanoTime() - t0) / 1e9, (t1 - t0) / 1e9, (t2 - t1) / 1e9, (t3 - t2) / 1e9, (t4 - t3) / 1e9);
             log.flush();
         }
 

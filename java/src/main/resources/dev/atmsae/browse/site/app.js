@@ -101,16 +101,16 @@
   // ------------------------------------------------------------------ charts (inline SVG)
   /** Bars of counts[i] over [x0 + i·step, x0 + (i+1)·step); xLabel(value) formats the axis ticks. */
   function histogram(counts, x0, step, opts) {
-    const W = opts.width || 520, H = opts.height || 170, L = 44, B = 26, T = 8, R = 10;
+    const W = opts.width || 520, H = opts.height || 170, L = 44, B = 26, T = 20, R = 10;
     const max = Math.max(1, ...counts);
     const svg = s('svg', {width: W, height: H, viewBox: `0 0 ${W} ${H}`, role: 'img'});
     const pw = W - L - R, ph = H - T - B, bw = pw / Math.max(1, counts.length);
     svg.append(s('line', {x1: L, y1: T + ph, x2: L + pw, y2: T + ph, stroke: '#c9ced8'}));
-    const yTicks = [0, max / 2, max];
+    const yOf = y => T + ph - (opts.log ? (y > 0 ? Math.log1p(y) / Math.log1p(max) : 0) : y / max) * ph;
+    const yTicks = opts.log ? [0, ...[1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].filter(v => v <= max)] : [0, max / 2, max];
     for (const y of yTicks) {
-      const yy = T + ph - (opts.log ? (y > 0 ? Math.log1p(y) / Math.log1p(max) : 0) : y / max) * ph;
-      svg.append(s('text', {x: L - 6, y: yy + 4, 'text-anchor': 'end'}, num(y, 2)));
-      svg.append(s('line', {x1: L, y1: yy, x2: L + pw, y2: yy, stroke: '#eef0f4'}));
+      svg.append(s('text', {x: L - 6, y: yOf(y) + 4, 'text-anchor': 'end'}, num(y, 2)));
+      svg.append(s('line', {x1: L, y1: yOf(y), x2: L + pw, y2: yOf(y), stroke: '#eef0f4'}));
     }
     counts.forEach((c, i) => {
       const f = opts.log ? (c > 0 ? Math.log1p(c) / Math.log1p(max) : 0) : c / max;
@@ -124,7 +124,7 @@
       const x = L + pw * t / ticks;
       svg.append(s('text', {x, y: H - 8, 'text-anchor': 'middle'}, opts.xLabel(x0 + step * counts.length * t / ticks)));
     }
-    if (opts.caption) svg.append(s('text', {x: L + pw, y: T + 10, 'text-anchor': 'end'}, opts.caption));
+    if (opts.caption) svg.append(s('text', {x: L - 6, y: 10, 'text-anchor': 'start'}, opts.caption));
     return svg;
   }
 
@@ -259,7 +259,7 @@
       h('h1', {id: 'latent-title'}, 'Latent #' + L.id),
       h('div', {class: 'sub'}, ov.label),
       h('div', {class: 'cards'},
-        card('Density', pct(L.density)), card('Fires on', L.count.toLocaleString('en') + ' tokens'),
+        card('Density', pct(L.density)), card('Tokens fired on', L.count.toLocaleString('en')),
         card('Mean act.', num(L.mean)), card('Max act.', num(L.max))),
       h('div', {class: 'grid2'}, contextsPanel(L), h('div', {}, right)));
   }
