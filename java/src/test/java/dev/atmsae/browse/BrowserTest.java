@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.openqa.selenium.By;
 import org.openqa.selenium.OutputType;
@@ -41,7 +42,9 @@ class BrowserTest {
     @BeforeAll
     static void start() throws IOException {
         Browser browser = Browser.find();
-        Assumptions.assumeTrue(browser != null, "skipped: no browser (chromium + chromedriver not found and not installable here)");
+        if (browser == null) {
+            return; // every test is skipped by needBrowser()
+        }
         deleteTree(WORK);
         BrowseFixture.harvest(WORK.resolve("harvest"), 60, "3", 1);
         BrowseFixture.probeSet(WORK.resolve("probe"), "3", 2);
@@ -64,6 +67,12 @@ class BrowserTest {
                 .usingDriverExecutable(browser.driver().toFile()).usingAnyFreePort().build();
         driver = new ChromeDriver(service, options);
         driver.manage().timeouts().pageLoadTimeout(Duration.ofSeconds(30));
+    }
+
+    @BeforeEach
+    void needBrowser() {
+        Assumptions.assumeTrue(driver != null, "skipped: no browser (chromium + chromedriver not found and not "
+                + "installable here)");
     }
 
     @AfterAll

@@ -107,7 +107,7 @@
     const pw = W - L - R, ph = H - T - B, bw = pw / Math.max(1, counts.length);
     svg.append(s('line', {x1: L, y1: T + ph, x2: L + pw, y2: T + ph, stroke: '#c9ced8'}));
     const yOf = y => T + ph - (opts.log ? (y > 0 ? Math.log1p(y) / Math.log1p(max) : 0) : y / max) * ph;
-    const yTicks = opts.log ? [0, ...[1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].filter(v => v <= max)] : [0, max / 2, max];
+    const yTicks = opts.log ? [1, 10, 100, 1e3, 1e4, 1e5, 1e6, 1e7].filter(v => v <= max) : [0, max / 2, max];
     for (const y of yTicks) {
       svg.append(s('text', {x: L - 6, y: yOf(y) + 4, 'text-anchor': 'end'}, num(y, 2)));
       svg.append(s('line', {x1: L, y1: yOf(y), x2: L + pw, y2: yOf(y), stroke: '#eef0f4'}));
