@@ -48,6 +48,14 @@ public final class SiteBuilder {
      */
     public record Options(int topContexts, int contextHalf, int topTagged, int neighbours, long maxTokens,
                           int maxAbsorbedRows) {
+        public Options {
+            // a context window must fit in the chunks beside its own (HarvestPass: at least 256 rows each)
+            if (contextHalf < 0 || contextHalf > 128 || topContexts < 1 || topTagged < 1 || neighbours < 0
+                    || maxTokens < 0 || maxAbsorbedRows < 0) {
+                throw new IllegalArgumentException("browse options out of range: " + this);
+            }
+        }
+
         public static Options defaults() {
             return new Options(16, 14, 100, 8, 0, 300);
         }
