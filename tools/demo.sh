@@ -6,6 +6,7 @@
 #   4. sweep ATM, TopK, BatchTopK, JumpReLU, ReLU+L1 and Matryoshka BatchTopK at matched L0 targets × seeds on both
 #      data sets
 #   5. write demo-out/report.md (comparison table, findings, plots) and print the table
+#   6. (before the report, which links to it) build the feature browser demo-out/browse/: ATM vs TopK at the first L0
 # Every step is idempotent: re-running skips finished work. Sizes can be overridden through the variables below.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -74,6 +75,12 @@ step "First-letter absorption (ATM, matched L0)"
 atm_run="$(ls -d "$out"/sweep-minilm/runs/atm-* | head -1)"
 $atmsae absorption --sae "$atm_run" --probe-set "$out/data/first-letter" --json "$out/first-letter-atm.json" \
   --md "$out/first-letter-atm.md" >/dev/null
+
+step "Feature browser: ATM vs TopK at L0 ${L0S%%,*} (latents, POS absorption, side by side)"
+browse_l0="${L0S%%,*}"; browse_seed="${SEEDS%%,*}"
+[[ -f "$out/browse/compare/data/overview.js" ]] || $atmsae browse --sae "$out/sweep-minilm/runs/atm-l0_${browse_l0}-s${browse_seed}" \
+  --compare "$out/sweep-minilm/runs/topk-l0_${browse_l0}-s${browse_seed}" \
+  --data "$out/data/minilm-l3" --probe-set "$out/data/pos" --engine "$ENGINE" --out "$out/browse"
 
 step "Report"
 $atmsae report --sweep "$out/sweep-minilm" --truth-sweep "$out/sweep-truth" --pos-probe-set "$out/data/pos" \

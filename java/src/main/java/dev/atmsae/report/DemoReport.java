@@ -22,6 +22,8 @@ import java.util.Map;
  */
 public final class DemoReport {
     private static final ObjectMapper JSON = new ObjectMapper();
+    /** The feature browser's directory beside the real sweep (tools/demo.sh writes it there); linked when present. */
+    static final String BROWSE_DIR = "browse";
 
     /** Inputs: the two sweeps' output directories and the POS probe sets (layer of record, embedding layer). */
     public record Inputs(Path realSweep, Path truthSweep, Path posProbeSet, Path posProbeSetEmbeddings,
@@ -83,6 +85,14 @@ public final class DemoReport {
         appendPlots(md, in.realSweep(), "MiniLM layer 3 (Brown POS)");
         if (in.truthSweep() != null) {
             appendPlots(md, in.truthSweep(), "Synthetic ground truth");
+        }
+        Path site = in.realSweep().toAbsolutePath().resolveSibling(BROWSE_DIR).resolve("index.html");
+        if (Files.isRegularFile(site)) {
+            md.append("## Feature browser\n\n[").append(BROWSE_DIR).append("/index.html](").append(BROWSE_DIR)
+                    .append("/index.html) is a static site (opens from disk, offline) built by `atmsae browse`: every "
+                    + "latent's top activating contexts, activation histogram, nearest latents and POS tags, the POS "
+                    + "absorption view (main and absorbing latents, the absorbed words), and two SAEs side by side "
+                    + "(Compare).\n\n");
         }
         md.append("## Details\n\nEvery run's cfg.json, weights, metrics.jsonl, eval.json and absorption/truth reports "
                 + "are under each sweep's `runs/` directory; `sweep.md` there has the table at every L0 target.\n");

@@ -131,6 +131,43 @@ public final class AbsorptionEval {
                                                             double[] norms, int[] train, int[] test, int p,
                                                             AbsorptionOptions options, ProbeCache cache) {
         ProbeSet.ParentClass parent = set.parents().get(p);
+        Scored scoredRows = scoredRows(set, sae, train, test, p, options, cache);
+        GroundTruthProbe probe = scoredRows.probe();
+        double[] cos = scoredRows.cos();
+        int topCos = 0;
+        for (int j = 1; j < cos.length; j++) {
+            if (cos[j] > cos[topCos]) {
+                topCos = j;
+            }
+        }
+        KSparseProbing.Result ks = KSparseProbing.run(codes, train, test, scoredRows.label(), options.maxK(),
+                options.f1Jump());
+        int[] scored = scoredRows.rows();
+        double[] a = scoredRows.a();
+        String[] childOf = scoredRows.childOf();
+        ParentScorer.Scores s = new ParentScorer(codes, cos, norms, ks.main()).score(scored, a, childOf);
+        String reason = null;
+        if (!(probe.quality().f1() > options.minProbeF1())) {
+            reason = String.format("ground-truth probe test F1 %.3f is not above min_probe_f1 %.2f", probe.quality().f1(),
+                    options.minProbeF1());
+        } else if (scored.length == 0) {
+            reason = "no test rows of this class are probe true positives";
+        }
+        return new AbsorptionReport.ClassResult(parent.name(), reason == null, reason, probe.quality(), ks.main(),
+                ks.f1PerK(), topCos, cos[topCos], s.nScored(), s.fraction(), s.legacy(), s.full(), s.children(),
+                s.absorbing());
+    }
+
+    /**
+     * The rows one parent is scored on: test rows of P that its ground-truth probe marks positive, with A = x·p̂ of
+     * the raw activation, each row's child name, and cos(d_i, p̂) of every latent.
+     */
+    record Scored(GroundTruthProbe probe, boolean[] label, double[] cos, int[] rows, double[] a, String[] childOf) {
+    }
+
+    static Scored scoredRows(ProbeSet set, SaeWeights sae, int[] train, int[] test, int p, AbsorptionOptions options,
+                             ProbeCache cache) {
+        ProbeSet.ParentClass parent = set.parents().get(p);
         boolean[] label = new boolean[set.n()];
         for (int i = 0; i < set.n(); i++) {
             label[i] = set.parent()[i] == p;
@@ -138,14 +175,6 @@ public final class AbsorptionEval {
         GroundTruthProbe probe = cache.probe(p, train, test, label, options.probeL2());
         double[] unit = probe.model().unitDirection();
         double[] cos = SaeForward.decoderCosines(sae, unit);
-        int topCos = 0;
-        for (int j = 1; j < cos.length; j++) {
-            if (cos[j] > cos[topCos]) {
-                topCos = j;
-            }
-        }
-        KSparseProbing.Result ks = KSparseProbing.run(codes, train, test, label, options.maxK(), options.f1Jump());
-        // scored rows: test rows of P whose ground-truth probe logit (with bias) is > 0
         List<Integer> scoredList = new ArrayList<>();
         for (int t = 0; t < test.length; t++) {
             if (label[test[t]] && probe.testLogits()[t] > 0) {
@@ -165,17 +194,7 @@ public final class AbsorptionEval {
             int c = set.child()[row];
             childOf[t] = c < 0 ? ParentScorer.NO_CHILD : parent.children().get(c);
         }
-        ParentScorer.Scores s = new ParentScorer(codes, cos, norms, ks.main()).score(scored, a, childOf);
-        String reason = null;
-        if (!(probe.quality().f1() > options.minProbeF1())) {
-            reason = String.format("ground-truth probe test F1 %.3f is not above min_probe_f1 %.2f", probe.quality().f1(),
-                    options.minProbeF1());
-        } else if (scored.length == 0) {
-            reason = "no test rows of this class are probe true positives";
-        }
-        return new AbsorptionReport.ClassResult(parent.name(), reason == null, reason, probe.quality(), ks.main(),
-                ks.f1PerK(), topCos, cos[topCos], s.nScored(), s.fraction(), s.legacy(), s.full(), s.children(),
-                s.absorbing());
+        return new Scored(probe, label, cos, scored, a, childOf);
     }
 
     private static AbsorptionReport aggregate(ProbeSet set, SaeWeights sae, AbsorptionOptions options, int nParents,

@@ -60,6 +60,37 @@ public final class ParentScorer {
         return new AbsorptionRules.Sample(latent, act, c, proj, m, a);
     }
 
+    /**
+     * The rule outcomes of one scored row: §4.3 fraction, §4.5 legacy fraction, §4.4 full absorption, and the latents
+     * counted as absorbing it (the §4.3 absorbers when the fraction is positive, plus the top-projecting latent when it
+     * is fully absorbed), with the sample they were computed from.
+     */
+    public record RowScore(AbsorptionRules.Sample sample, double fraction, double legacy, boolean full,
+                           java.util.Set<Integer> absorbers) {
+    }
+
+    /** Applies the rules to one row with A = {@code a}. */
+    public RowScore scoreRow(int row, double a) {
+        AbsorptionRules.Sample s = sample(row, a);
+        double frac = AbsorptionRules.fraction(s);
+        double legacy = AbsorptionRules.legacyFraction(s);
+        double[] mainActs = new double[main.length];
+        for (int q = 0; q < main.length; q++) {
+            mainActs[q] = codes.get(row, main[q]);
+        }
+        boolean full = AbsorptionRules.full(s, mainActs);
+        java.util.Set<Integer> absorbers = new java.util.LinkedHashSet<>();
+        if (frac > 0) {
+            for (int j : AbsorptionRules.absorbers(s)) {
+                absorbers.add(j);
+            }
+        }
+        if (full) {
+            absorbers.add(s.latent()[AbsorptionRules.topLatentIndex(s)]);
+        }
+        return new RowScore(s, frac, legacy, full, absorbers);
+    }
+
     /** Scores rows {@code rows} with projections {@code a[t]} and child names {@code childOf[t]}. */
     public Scores score(int[] rows, double[] a, String[] childOf) {
         double sumFrac = 0, sumLegacy = 0;
@@ -68,31 +99,17 @@ public final class ParentScorer {
         Map<Integer, Integer> absorberCount = new LinkedHashMap<>();
         Map<Integer, Map<String, Integer>> absorberChildren = new LinkedHashMap<>();
         for (int t = 0; t < rows.length; t++) {
-            AbsorptionRules.Sample s = sample(rows[t], a[t]);
-            double frac = AbsorptionRules.fraction(s);
-            double legacy = AbsorptionRules.legacyFraction(s);
-            double[] mainActs = new double[main.length];
-            for (int q = 0; q < main.length; q++) {
-                mainActs[q] = codes.get(rows[t], main[q]);
-            }
-            boolean full = AbsorptionRules.full(s, mainActs);
+            RowScore r = scoreRow(rows[t], a[t]);
+            double frac = r.fraction();
+            boolean full = r.full();
             sumFrac += frac;
-            sumLegacy += legacy;
+            sumLegacy += r.legacy();
             nFull += full ? 1 : 0;
             double[] c = perChild.computeIfAbsent(childOf[t], k -> new double[3]);
             c[0]++;
             c[1] += frac;
             c[2] += full ? 1 : 0;
-            java.util.Set<Integer> absorbers = new java.util.LinkedHashSet<>();
-            if (frac > 0) {
-                for (int j : AbsorptionRules.absorbers(s)) {
-                    absorbers.add(j);
-                }
-            }
-            if (full) {
-                absorbers.add(s.latent()[AbsorptionRules.topLatentIndex(s)]);
-            }
-            for (int j : absorbers) {
+            for (int j : r.absorbers()) {
                 absorberCount.merge(j, 1, Integer::sum);
                 absorberChildren.computeIfAbsent(j, k -> new TreeMap<>()).merge(childOf[t], 1, Integer::sum);
             }
