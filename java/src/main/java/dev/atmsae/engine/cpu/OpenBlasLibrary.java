@@ -102,7 +102,7 @@ final class OpenBlasLibrary {
         return new Choice(bind(lookup, what), null);
     }
 
-    /** The bundled OpenBLAS, or the pure-Java BLAS when its jar is not on the class path or this is not x86-64 Linux. */
+    /** The bundled OpenBLAS; the pure-Java BLAS when its jar is not on the class path or this is not x86-64 Linux. */
     private static Choice bundled() {
         String os = System.getProperty("os.name", "");
         String arch = System.getProperty("os.arch", "");

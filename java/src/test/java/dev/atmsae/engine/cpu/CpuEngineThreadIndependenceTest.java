@@ -45,12 +45,13 @@ class CpuEngineThreadIndependenceTest {
                 DynamicTest.dynamicTest("OpenBLAS, OPENBLAS_CORETYPE=SkylakeX", () -> {
                     boolean avx512 = cpuHas("avx512f");
                     if (!avx512) {
-                        System.out.println("SKIPPED OPENBLAS_CORETYPE=SkylakeX: this CPU has no AVX-512F (/proc/cpuinfo)");
+                        System.out.println("SKIPPED OPENBLAS_CORETYPE=SkylakeX: no AVX-512F in /proc/cpuinfo");
                     }
                     assumeTrue(avx512, "SkylakeX kernels need AVX-512F, which /proc/cpuinfo does not list");
                     runChild("SkylakeX", null);
                 }),
-                DynamicTest.dynamicTest("pure Java, ATMSAE_BLAS=java", () -> runChild(null, OpenBlasLibrary.PURE_JAVA)));
+                DynamicTest.dynamicTest("pure Java, ATMSAE_BLAS=java",
+                        () -> runChild(null, OpenBlasLibrary.PURE_JAVA)));
     }
 
     /** Runs {@link ThreadIndependenceCheck} in a child JVM with the given core type and BLAS setting. */
