@@ -152,7 +152,7 @@ public final class Sweep {
 
     /** The run's TrainConfig: the sweep's overrides, then width/batch/seed and the L0 target in the arch's own terms. */
     TrainConfig configFor(ArchKind arch, double l0, long seed) {
-        Map<String, Object> m = new LinkedHashMap<>(TrainConfig.defaults(arch).toMap());
+        Map<String, Object> m = new LinkedHashMap<>(); // fromMap starts from the defaults (ATM: of its atm_base)
         // "key" applies to every architecture, "arch:key" (e.g. "jumprelu:lr") to that one only, and wins.
         spec.overrides().forEach((key, value) -> {
             if (!key.contains(":")) {
@@ -169,7 +169,7 @@ public final class Sweep {
         m.put("width", spec.width());
         m.put("batch_size", spec.batch());
         m.put("seed", seed);
-        if (arch.coefficientControlled()) {
+        if (TrainConfig.sparsityKindOf(m).coefficientControlled()) {
             m.put("target_l0", l0);
             m.put("k", Math.min(spec.width(), Math.max(1, (int) Math.round(l0))));
         } else {

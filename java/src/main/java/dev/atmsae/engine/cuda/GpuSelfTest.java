@@ -53,6 +53,16 @@ public final class GpuSelfTest {
                     outcomes = append(outcomes, new CudaParity.Outcome("train step vs CPU: " + arch.id(), bad.isEmpty(),
                             bad));
                 }
+                for (String variant : StepParity.ATM_VARIANTS.keySet()) {
+                    String bad;
+                    try {
+                        bad = StepParity.compareAtmVariant(cpu, engine, variant);
+                    } catch (RuntimeException e) {
+                        bad = String.valueOf(e);
+                    }
+                    outcomes = append(outcomes, new CudaParity.Outcome("train step vs CPU: " + variant, bad.isEmpty(),
+                            bad));
+                }
             }
             for (CudaParity.Outcome o : outcomes) {
                 System.out.printf("%-4s %-55s %s%n", o.passed() ? "PASS" : "FAIL", o.name(), o.passed() ? "" : o.detail());
