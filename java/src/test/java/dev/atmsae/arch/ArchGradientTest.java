@@ -27,13 +27,19 @@ class ArchGradientTest {
     static final double LR = 1e-2, ADAM_EPS = 1e-3;
 
     static RefSae.Ctx ctx(ArchKind arch) {
+        return ctx(arch, arch);
+    }
+
+    /** The reference context of {@code arch} training with the sparsity mechanism {@code mech} (ATM: its base). */
+    static RefSae.Ctx ctx(ArchKind arch, ArchKind mech) {
         RefSae.Ctx c = new RefSae.Ctx();
         c.arch = arch;
-        c.coeff = arch == ArchKind.JUMPRELU ? 0.3 : 0.7;
+        c.base = arch == ArchKind.ATM && mech != ArchKind.ATM ? mech : null;
+        c.coeff = mech == ArchKind.JUMPRELU ? 0.3 : 0.7;
         c.k = 3;
         c.eps = 0.5;
         c.auxCap = 512;
-        c.auxCoeff = arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK ? 0.5 : 0;
+        c.auxCoeff = mech == ArchKind.TOPK || mech == ArchKind.BATCHTOPK ? 0.5 : 0;
         c.dead = new boolean[N];
         for (int i = 0; i < N; i += 3) {
             c.dead[i] = true;
@@ -48,9 +54,15 @@ class ArchGradientTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void referenceGradientMatchesFiniteDifferences(ArchKind arch) {
+        checkFiniteDifferences(ctx(arch));
+    }
+
+    /** The reference's analytic gradient against central differences for context c (JumpReLU θ: see class). */
+    static void checkFiniteDifferences(RefSae.Ctx c) {
+        ArchKind arch = c.arch;
+        ArchKind mech = RefSae.mechanism(c);
         RefSae ref = RefSae.random(D, N, 7);
         double[] x = RefSae.randomRows(B, D, 8);
-        RefSae.Ctx c = ctx(arch);
         RefSae.Result r = ref.eval(c, x, B);
         c.frozenE = r.e.clone();
         c.frozenV = RefSae.variance(r.e, B);
@@ -59,7 +71,7 @@ class ArchGradientTest {
         double step = 1e-5;
         int checked = 0;
         double maxG = 0;
-        for (int k = 0; k < (arch == ArchKind.JUMPRELU ? thetaStart : ref.size()); k++) {
+        for (int k = 0; k < (mech == ArchKind.JUMPRELU ? thetaStart : ref.size()); k++) {
             double[] p = p0.clone();
             p[k] = p0[k] + step;
             ref.setFlat(p);
@@ -68,16 +80,16 @@ class ArchGradientTest {
             ref.setFlat(p);
             double down = ref.eval(c, x, B).loss;
             double fd = (up - down) / (2 * step);
-            assertEquals(r.grad[k], fd, 1e-6 * (1 + Math.abs(r.grad[k])), arch + " parameter " + k);
+            assertEquals(r.grad[k], fd, 1e-6 * (1 + Math.abs(r.grad[k])), arch + "/" + mech + " parameter " + k);
             maxG = Math.max(maxG, Math.abs(r.grad[k]));
             checked++;
         }
         ref.setFlat(p0);
         assertTrue(maxG > 1e-3, "gradient is not trivially zero");
-        if (arch == ArchKind.TOPK || arch == ArchKind.BATCHTOPK) {
+        if (mech == ArchKind.TOPK || mech == ArchKind.BATCHTOPK) {
             assertTrue(r.aux > 0, "AuxK is exercised");
         }
-        if (arch == ArchKind.JUMPRELU) {
+        if (mech == ArchKind.JUMPRELU) {
             double thetaGrad = 0;
             for (int i = thetaStart; i < ref.size(); i++) {
                 thetaGrad += Math.abs(r.grad[i]);
@@ -88,6 +100,11 @@ class ArchGradientTest {
     }
 
     static TrainConfig config(ArchKind arch) {
+        return TrainConfig.defaults(arch).with(testKeys());
+    }
+
+    /** The keys every gradient test sets (small shapes, no warm-up, a smooth Adam step). */
+    static Map<String, Object> testKeys() {
         Map<String, Object> m = new HashMap<>();
         m.put("width", N);
         m.put("k", 3);
@@ -99,7 +116,7 @@ class ArchGradientTest {
         m.put("l0_coeff", 0.3);
         m.put("jumprelu_eps", 0.5);
         m.put("aux_k_coeff", 0.5);
-        return TrainConfig.defaults(arch).with(m);
+        return m;
     }
 
     static float[] toFloat(double[] a) {
@@ -154,14 +171,25 @@ class ArchGradientTest {
     }
 
     private void checkEngineStep(ArchKind arch, int statsEvery) {
-        TrainConfig cfg = config(arch).with("atm_stats_every", statsEvery);
+        checkEngineStep(config(arch).with("atm_stats_every", statsEvery));
+    }
+
+    /**
+     * One engine step of {@code cfg} against the reference. ATM (any base, mask mode, rescaling): preset statistics,
+     * the reference p, and the mask the engine must draw from it (token: u(seed, step, b, i) &lt; p_i; latent:
+     * u(seed, step, LATENT_TOKEN, i) &lt; p_i for every row), fixed in the reference like any other input.
+     */
+    static void checkEngineStep(TrainConfig cfg) {
+        ArchKind arch = cfg.arch();
+        ArchKind mech = cfg.sparsityKind();
+        int statsEvery = cfg.atmStatsEvery();
         RefSae ref = RefSae.random(D, N, 7);
         if (arch.unitNormDecoder()) {
             ref.normalizeDecoderRows();
         }
         ref = rounded(ref);
         double[] x = toDouble(toFloat(RefSae.randomRows(B, D, 8)));
-        RefSae.Ctx c = ctx(arch);
+        RefSae.Ctx c = ctx(arch, mech);
         try (CpuEngine e = new CpuEngine(1, false); Sae sae = SaeFactory.create(e, cfg, D, TOTAL, null);
              Tensor xt = e.allocF32(B, D)) {
             load(e, sae, ref);
@@ -182,7 +210,7 @@ class ArchGradientTest {
 
             if (arch == ArchKind.ATM) {
                 // the reference ATM statistics from the unmasked forward, then the mask from the reference p
-                RefSae.Ctx open = ctx(arch);
+                RefSae.Ctx open = ctx(arch, mech);
                 java.util.Arrays.fill(open.kept, true);
                 RefSae.Result r0 = ref.eval(open, x, B);
                 double rate = new Schedules(cfg, TOTAL).maskRate(STEP);
@@ -191,10 +219,18 @@ class ArchGradientTest {
                 } else {
                     atm.recompute(rate);
                 }
+                boolean latentMode = "latent".equals(cfg.atmMaskMode());
                 for (int b = 0; b < B; b++) {
                     for (int i = 0; i < N; i++) {
                         float p = (float) atm.p[i];
-                        c.kept[b * N + i] = !(p > 0 && Philox.maskUniform(cfg.seed(), STEP, b, i) < p);
+                        long token = latentMode ? AtmMask.LATENT_TOKEN : b;
+                        c.kept[b * N + i] = !(p > 0 && Philox.maskUniform(cfg.seed(), STEP, token, i) < p);
+                    }
+                }
+                if (cfg.atmRescale()) {
+                    c.scale = new double[N];
+                    for (int i = 0; i < N; i++) {
+                        c.scale[i] = (float) (1.0 / (1.0 - atm.p[i]));
                     }
                 }
                 assertTrue(atm.maskable() > 0, "masking is active in this test");
@@ -226,7 +262,7 @@ class ArchGradientTest {
                     }
                 }
             }
-            int size = arch == ArchKind.JUMPRELU ? g.length : g.length - N;
+            int size = mech == ArchKind.JUMPRELU ? g.length : g.length - N;
             double norm = 0, maxG = 0;
             for (int k = 0; k < size; k++) {
                 norm += g[k] * g[k];
@@ -239,7 +275,7 @@ class ArchGradientTest {
             double[] engineM = new double[size];
             double[] engineP = new double[size];
             int o = 0;
-            String[] names = arch == ArchKind.JUMPRELU
+            String[] names = mech == ArchKind.JUMPRELU
                     ? new String[]{"W_enc", "b_enc", "W_dec", "b_dec", "log_threshold"}
                     : new String[]{"W_enc", "b_enc", "W_dec", "b_dec"};
             for (String name : names) {
