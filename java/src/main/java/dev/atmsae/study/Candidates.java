@@ -37,8 +37,7 @@ final class Candidates {
             out.addAll(fromStudy(atm));
         }
         for (String base : atm.bases()) {
-            Map<String, Object> centre = new LinkedHashMap<>(atm.centre());
-            centre.put("atm_base", base);
+            Map<String, Object> centre = atm.centreOf(base);
             out.add(new Candidate("atm-" + base, "centre", "atm", base, null, centre));
             for (Map<String, Object> change : atm.oneFactor()) {
                 Map<String, Object> keys = new LinkedHashMap<>(centre);
@@ -55,8 +54,7 @@ final class Candidates {
             SplittableRandom rng = new SplittableRandom(r.seed());
             for (int i = 1; i <= r.count(); i++) {
                 for (String base : r.bases()) {
-                    Map<String, Object> keys = new LinkedHashMap<>(atm.centre());
-                    keys.put("atm_base", base);
+                    Map<String, Object> keys = atm.centreOf(base);
                     r.ranges().forEach((knob, range) -> keys.put(knob, draw(rng, range)));
                     out.add(new Candidate("atm-" + base + "+r" + i, "random", "atm", base, null, keys));
                 }

@@ -42,12 +42,21 @@ public record StudySpec(String name, Data data, int width, long tokens, int batc
     /**
      * @param bases     ATM bases each getting a centre configuration (atm_base only) and every one-factor change
      * @param centre    keys of every ATM configuration (e.g. a short-run schedule)
+     * @param baseKeys  extra centre keys per base (e.g. the jumprelu base's learning rate), by base name
      * @param oneFactor change sets applied one at a time around each base's centre
      * @param random    seeded random search over continuous knobs (null = none)
      * @param fromStudy a finished study's study.json whose best {@code fromTop} ATM configurations are used instead
      */
-    public record AtmSpace(List<String> bases, Map<String, Object> centre, List<Map<String, Object>> oneFactor,
-                           Random random, Path fromStudy, int fromTop) {
+    public record AtmSpace(List<String> bases, Map<String, Object> centre, Map<String, Map<String, Object>> baseKeys,
+                           List<Map<String, Object>> oneFactor, Random random, Path fromStudy, int fromTop) {
+
+        /** The centre keys of one base: centre, then the base's own keys, then atm_base. */
+        public Map<String, Object> centreOf(String base) {
+            Map<String, Object> m = new LinkedHashMap<>(centre);
+            m.putAll(baseKeys.getOrDefault(base, Map.of()));
+            m.put("atm_base", base);
+            return m;
+        }
     }
 
     /** count configurations per base in {@code bases}, knobs drawn uniformly (log-uniformly where asked). */
@@ -87,7 +96,14 @@ public record StudySpec(String name, Data data, int width, long tokens, int batc
             throw k.error("data", "needs exactly one of 'synth' (generator settings) or 'shards' (a directory)");
         }
         Keys a = k.obj("atm");
-        a.only("bases", "centre", "one_factor", "random", "from_study", "from_top");
+        a.only("bases", "centre", "base_keys", "one_factor", "random", "from_study", "from_top");
+        Map<String, Map<String, Object>> baseKeys = new LinkedHashMap<>();
+        if (a.has("base_keys")) {
+            Keys bk = a.obj("base_keys");
+            for (String b : bk.map().keySet()) {
+                baseKeys.put(b, bk.obj(b).map());
+            }
+        }
         Random random = null;
         if (a.has("random")) {
             Keys r = a.obj("random");
@@ -117,7 +133,7 @@ public record StudySpec(String name, Data data, int width, long tokens, int batc
             }
         }
         AtmSpace atm = new AtmSpace(a.has("bases") ? a.strings("bases") : List.of(),
-                a.has("centre") ? a.obj("centre").map() : Map.of(), oneFactor, random, a.path("from_study", base),
+                a.has("centre") ? a.obj("centre").map() : Map.of(), baseKeys, oneFactor, random, a.path("from_study", base),
                 a.has("from_top") ? (int) a.num("from_top") : 3);
         Screen screen = null;
         if (k.has("screen")) {
