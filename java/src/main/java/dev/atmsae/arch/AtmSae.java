@@ -23,6 +23,10 @@ import java.util.Map;
  * steps between statistics skip E while masking (6) and compute ∂f directly otherwise (5).
  * Host traffic per step: a, q, ρ down and p up (O(n) floats), plus the few scalars of {@link StepMetrics}.
  *
+ * <p>The mask, its mode ({@code atm_mask_mode}: per token and latent, or per latent for the whole batch) and the
+ * 1/(1 − p) rescaling of kept codes ({@code atm_rescale}) come from {@link AtmMask}; with rescaling, ∂f̃/∂h carries
+ * the same factor. ATM on the other bases ({@code atm_base}) lives in {@link SparseCodeSae} and {@link AtmJumpReluSae}.
+ *
  * <p>Export: {@code atm_eval_mask = none} → SAELens {@code standard} (the plain ReLU SAE). {@code gate} → SAELens
  * {@code jumprelu} with threshold 0 (≡ ReLU) for kept latents and Float.MAX_VALUE for latents whose final
  * p_i ≥ {@code atm_eval_gate_p} (they can never fire) — weights untouched, so the gate is visible and reversible.
