@@ -123,4 +123,32 @@ class StudyTest {
         assertTrue(stderr.toString().contains("confirm.tops"), stderr.toString());
         assertEquals(1, stderr.toString().strip().lines().count(), stderr.toString());
     }
+
+    /** The committed stage files parse and expand to what issue 10 asks (matryoshka aside until it is merged). */
+    @Test
+    void committedStageConfigsMeetTheIssuesShape() {
+        Path studies = Path.of("..", "studies");
+        StudySpec stage1 = StudySpec.read(studies.resolve("stage1.json"));
+        assertTrue(stage1.baselines().containsAll(List.of("topk", "batchtopk", "matryoshka", "jumprelu", "relu")));
+        StudySpec runnable = new StudySpec(stage1.name(), stage1.data(), stage1.width(), stage1.tokens(),
+                stage1.batch(), stage1.evalTokens(), stage1.common(),
+                stage1.baselines().stream().filter(b -> !b.equals("matryoshka")).toList(), stage1.atm(),
+                stage1.screen(), stage1.confirm(), stage1.absorption());
+        List<Candidate> candidates = Candidates.expand(runnable);
+        assertTrue(candidates.stream().filter(Candidate::isAtm).count() >= 30);
+        assertEquals(List.of(8.0, 16.0, 32.0), stage1.confirm().l0s());
+        assertEquals(3, stage1.confirm().seeds().size());
+        assertTrue(stage1.confirm().top() >= 6);
+        Map<String, Object> synth = stage1.data().synth();
+        assertTrue(((Number) synth.get("trees")).intValue() >= 12 && ((Number) synth.get("d")).intValue() >= 64);
+        int features = ((Number) synth.get("trees")).intValue() * (1 + ((Number) synth.get("children")).intValue())
+                + ((Number) synth.get("independent")).intValue();
+        assertTrue(stage1.width() >= 4 * features && stage1.tokens() >= 1_000_000);
+
+        StudySpec stage2 = StudySpec.read(studies.resolve("stage2.json"));
+        assertEquals("probe", stage2.absorption());
+        assertEquals(3, stage2.atm().fromTop());
+        assertEquals(List.of(16.0, 32.0), stage2.confirm().l0s());
+        assertTrue(stage2.width() >= 3072 && stage2.tokens() >= 2_000_000);
+    }
 }
