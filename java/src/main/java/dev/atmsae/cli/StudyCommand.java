@@ -12,10 +12,11 @@ import picocli.CommandLine.Spec;
 
 /** {@code atmsae study}: the staged ATM study of one config file (screen → select → matched-L0 confirmation). */
 @Command(name = "study", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Run a staged matched-L0 study of ATM's configurations against the baselines from one JSON",
-                "config (see studies/ and docs/atm-study-config.md): screening at one L0 and seed, the best ATM",
-                "configurations at every L0 x seed, then study.md, study.json and Pareto PNGs in --out.",
-                "Finished runs in --out are reused, so a killed study continues where it stopped."})
+        description = {"Run a staged matched-L0 study of ATM's configurations against the baselines",
+                "from one JSON config (studies/, docs/atm-study-config.md): screening at one L0",
+                "and seed, then the best ATM configurations and every baseline at each L0 x seed.",
+                "Writes study.md, study.json and Pareto PNGs into --out. Finished runs in --out",
+                "are reused, so a killed study continues where it stopped."})
 public final class StudyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
