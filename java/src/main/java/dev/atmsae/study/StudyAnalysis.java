@@ -65,8 +65,12 @@ public final class StudyAnalysis {
         }
     }
 
-    /** An ATM configuration's standing in a stage: its cells and mean margin over the L0 targets. */
-    public record Rank(Candidate candidate, double meanMargin, List<Cell> cells, boolean winsEverywhere) {
+    /**
+     * An ATM configuration's standing in a stage: its cells, the mean margin over the L0 targets where it and TopK
+     * have matched runs ({@code complete}: at every target), and whether it wins at every target.
+     */
+    public record Rank(Candidate candidate, double meanMargin, boolean complete, List<Cell> cells,
+                       boolean winsEverywhere) {
     }
 
     /** One one-factor change against its base's centre. */
@@ -126,7 +130,7 @@ public final class StudyAnalysis {
 
     /** The best {@code top} ATM configurations of a screening stage (unflagged, by mean margin). */
     static List<Candidate> select(List<StudyRun> screenRuns, int top, String source) {
-        return rank(cells(screenRuns, source, "screen")).stream().filter(r -> Double.isFinite(r.meanMargin()))
+        return rank(cells(screenRuns, source, "screen")).stream().filter(Rank::complete)
                 .limit(top).map(Rank::candidate).toList();
     }
 
@@ -308,19 +312,20 @@ public final class StudyAnalysis {
         List<Rank> out = new ArrayList<>();
         for (List<Cell> cs : byCandidate.values()) {
             double sum = 0;
+            int counted = 0;
             boolean all = true;
-            boolean complete = true;
             for (Cell c : cs) {
-                if (c.margin() == null || !Double.isFinite(c.margin())) {
-                    complete = false;
-                } else {
+                if (c.margin() != null && Double.isFinite(c.margin())) {
                     sum += c.margin();
+                    counted++;
                 }
                 all &= c.wins();
             }
-            out.add(new Rank(cs.get(0).candidate(), complete ? sum / cs.size() : Double.POSITIVE_INFINITY, cs, all));
+            out.add(new Rank(cs.get(0).candidate(), counted == 0 ? Double.POSITIVE_INFINITY : sum / counted,
+                    counted == cs.size(), cs, all));
         }
-        out.sort(Comparator.comparingDouble(Rank::meanMargin));
+        // configurations matched at every L0 first, then by mean margin
+        out.sort(Comparator.comparing((Rank r) -> !r.complete()).thenComparingDouble(Rank::meanMargin));
         return out;
     }
 
@@ -373,21 +378,32 @@ public final class StudyAnalysis {
                     + "at every matched L0 target. ");
             if (!ranking.isEmpty() && Double.isFinite(ranking.get(0).meanMargin())) {
                 Rank best = ranking.get(0);
-                v.append(String.format(Locale.ROOT, "The closest is **%s** (mean margin %.2f; ≤ 1 would win): %s. ",
-                        best.candidate().name(), best.meanMargin(), describe(best)));
-                List<String> partial = new ArrayList<>();
-                for (Rank r : ranking) {
-                    for (Cell c : r.cells()) {
-                        if (c.wins()) {
-                            partial.add(r.candidate().name() + " at L0 " + fmtL0(c.targetL0()));
-                        }
+                v.append(String.format(Locale.ROOT, "The closest is **%s** (mean margin %.2f%s; ≤ 1 would win): %s. ",
+                        best.candidate().name(), best.meanMargin(), best.complete() ? ""
+                                : " over the L0 targets it matched", describe(best)));
+            }
+            List<String> partial = new ArrayList<>();
+            for (Rank r : ranking) {
+                for (Cell c : r.cells()) {
+                    if (c.wins()) {
+                        partial.add(r.candidate().name() + " at L0 " + fmtL0(c.targetL0()));
                     }
                 }
-                if (!partial.isEmpty()) {
-                    v.append("The rule holds at some L0 targets only: ").append(String.join(", ", partial))
-                            .append(". ");
-                }
             }
+            if (!partial.isEmpty()) {
+                v.append("The rule holds at some L0 targets only: ").append(String.join(", ", partial))
+                        .append(". ");
+            }
+        }
+        List<String> baselineWins = new ArrayList<>();
+        for (Cell c : cells) {
+            if (!c.candidate().isAtm() && c.wins()) {
+                baselineWins.add(c.candidate().name() + " at L0 " + fmtL0(c.targetL0()));
+            }
+        }
+        if (!baselineWins.isEmpty()) {
+            v.append("Baselines that meet the same rule against TopK (so a win there is not ATM's own): ")
+                    .append(String.join(", ", baselineWins)).append(". ");
         }
         ranking.stream().filter(r -> r.candidate().name().equals("atm-relu")).findFirst().ifPresent(r ->
                 v.append("The paper-faithful ATM (ReLU + L1 base, atm.md defaults): ").append(describe(r))

@@ -138,6 +138,7 @@ public final class StudyReport {
             Map<String, Object> e = new LinkedHashMap<>();
             e.put("candidate", r.candidate().toMap());
             e.put("mean_margin", Double.isFinite(r.meanMargin()) ? r.meanMargin() : null);
+            e.put("matched_at_every_l0", r.complete());
             e.put("wins_everywhere", r.winsEverywhere());
             out.add(e);
         }
@@ -215,7 +216,8 @@ public final class StudyReport {
     }
 
     private static MarkdownTable rankTable(List<StudyAnalysis.Rank> ranks) {
-        List<String> header = new ArrayList<>(List.of("rank", "configuration", "mean margin", "wins at every L0"));
+        List<String> header = new ArrayList<>(List.of("rank", "configuration", "mean margin", "matched at every L0",
+                "wins at every L0"));
         List<Double> l0s = ranks.get(0).cells().stream().map(StudyAnalysis.Cell::targetL0).toList();
         for (double l0 : l0s) {
             header.add("L0 " + StudyAnalysis.fmtL0(l0) + ": abs / FVU × TopK");
@@ -224,7 +226,8 @@ public final class StudyReport {
         int i = 0;
         for (StudyAnalysis.Rank r : ranks) {
             List<Object> row = new ArrayList<>(List.of(++i, r.candidate().name(),
-                    Double.isFinite(r.meanMargin()) ? MarkdownTable.num(r.meanMargin()) : "–", r.winsEverywhere() ? "yes" : "no"));
+                    Double.isFinite(r.meanMargin()) ? MarkdownTable.num(r.meanMargin()) : "–", r.complete() ? "yes" : "no",
+                    r.winsEverywhere() ? "yes" : "no"));
             for (StudyAnalysis.Cell c : r.cells()) {
                 row.add(c.absVsTopK() == null ? "–" : String.format(Locale.ROOT, "%.2f / %.2f", c.absVsTopK(), c.fvuVsTopK()));
             }
