@@ -4,6 +4,7 @@
 #include "decode.cu"
 #include "atm_stats.cu"
 #include "mask.cu"
+#include "atm_variants.cu"
 #include "optim.cu"
 #include "reduce.cu"
 #include "matryoshka.cu"

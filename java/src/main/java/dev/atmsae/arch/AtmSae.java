@@ -23,42 +23,32 @@ import java.util.Map;
  * steps between statistics skip E while masking (6) and compute ∂f directly otherwise (5).
  * Host traffic per step: a, q, ρ down and p up (O(n) floats), plus the few scalars of {@link StepMetrics}.
  *
+ * <p>The mask, its mode ({@code atm_mask_mode}: per token and latent, or per latent for the whole batch) and the
+ * 1/(1 − p) rescaling of kept codes ({@code atm_rescale}) come from {@link AtmMask}; with rescaling, ∂f̃/∂h carries
+ * the same factor. ATM on the other bases ({@code atm_base}) lives in {@link SparseCodeSae} and {@link AtmJumpReluSae}.
+ *
  * <p>Export: {@code atm_eval_mask = none} → SAELens {@code standard} (the plain ReLU SAE). {@code gate} → SAELens
  * {@code jumprelu} with threshold 0 (≡ ReLU) for kept latents and Float.MAX_VALUE for latents whose final
  * p_i ≥ {@code atm_eval_gate_p} (they can never fire) — weights untouched, so the gate is visible and reversible.
  */
 final class AtmSae extends DenseCodeSae {
-    private final AtmStatistics stats;
+    private final AtmMask mask;
     private final Tensor fMasked;
     private final Tensor eDotD;
     private final Tensor errMasked;
-    private final Tensor dNormSq;
-    private final Tensor statA;
-    private final Tensor statQ;
-    private final Tensor statR;
-    private final Tensor pTensor;
     private final Tensor l1Grad;
     private final Tensor perLatent;
-    /** Host buffers for the O(n) per-step traffic (allocation-free steps). */
-    private final float[] hostA, hostQ, hostR, hostP, hostSum;
+    /** Host buffer for the L1 sum (allocation-free steps). */
+    private final float[] hostSum;
 
     AtmSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
-        stats = new AtmStatistics(cfg, n);
+        mask = own(new AtmMask(engine, cfg, n));
         fMasked = own(engine.allocF32(batch, n));
         eDotD = own(engine.allocF32(batch, n));
         errMasked = own(engine.allocF32(batch, d));
-        dNormSq = own(engine.allocF32(1, n));
-        statA = own(engine.allocF32(1, n));
-        statQ = own(engine.allocF32(1, n));
-        statR = own(engine.allocF32(1, n));
-        pTensor = own(engine.allocF32(1, n));
         l1Grad = own(engine.allocF32(1, n));
         perLatent = own(engine.allocF32(1, n));
-        hostA = new float[n];
-        hostQ = new float[n];
-        hostR = new float[n];
-        hostP = new float[n];
         hostSum = new float[n];
     }
 
@@ -69,7 +59,7 @@ final class AtmSae extends DenseCodeSae {
 
     /** The host-side ATM statistics (for tests and reports). */
     AtmStatistics statistics() {
-        return stats;
+        return mask.statistics();
     }
 
     @Override
@@ -82,30 +72,20 @@ final class AtmSae extends DenseCodeSae {
         double l0 = forwardToResidual(x);
 
         double rate = schedules.maskRate(step);
-        boolean statsStep = (step - 1) % cfg.atmStatsEvery() == 0;
+        boolean statsStep = mask.statisticsStep(step);
         if (statsStep) {
-            engine.gemm(false, true, -1f, err, wDec.value(), 0f, eDotD);
-            engine.rowSumSquares(wDec.value(), dNormSq);
-            engine.atmStats(f, eDotD, dNormSq, statA, statQ, statR);
-            engine.download(statA, hostA);
-            engine.download(statQ, hostQ);
-            engine.download(statR, hostR);
-            stats.update(hostA, hostQ, hostR, rate);
+            mask.updateDense(f, err, wDec.value(), eDotD, rate);
         } else {
-            stats.recompute(rate);
+            mask.recompute(rate);
         }
-        int maskable = stats.maskableCount();
+        int maskable = mask.maskableCount();
 
         Tensor code;
         Tensor residual;
         Tensor gF = eDotD; // E is consumed by the statistics above; the buffer now receives ∂L/∂f̃
         if (maskable > 0) {
-            double[] p = stats.p();
-            for (int i = 0; i < n; i++) {
-                hostP[i] = (float) p[i];
-            }
-            engine.upload(pTensor, hostP);
-            engine.atmMask(f, pTensor, cfg.seed(), step, 0L, fMasked);
+            mask.prepare(step);
+            mask.maskDense(f, step, fMasked);
             denseResidual(fMasked, errMasked);
             engine.gemm(false, true, 2f / batch, errMasked, wDec.value(), 0f, gF);
             code = fMasked;
@@ -127,7 +107,11 @@ final class AtmSae extends DenseCodeSae {
 
         denseDecoderGrad(code, residual);
         engine.reluBackward(code, gF, l1Grad, h);
+        if (maskable > 0) {
+            mask.scaleDense(h); // atm_rescale: ∂f̃/∂f = s_i on kept entries
+        }
         denseEncoderGrads(h, residual);
+        AtmStatistics stats = mask.statistics();
         return new Parts(mse, coeff * l1, 0, l0, l0Masked, (double) maskable / n, stats.meanP(), stats.theta());
     }
 
@@ -142,40 +126,22 @@ final class AtmSae extends DenseCodeSae {
 
     @Override
     protected ExportForm exportForm(float[] foldedThresholds) {
-        if (!gated()) {
-            return new ExportForm("standard", null, 0);
-        }
-        double[] p = stats.p();
-        for (int i = 0; i < n; i++) {
-            foldedThresholds[i] = p[i] >= cfg.atmEvalGateP() ? Float.MAX_VALUE : 0f;
-        }
-        return new ExportForm("jumprelu", foldedThresholds, 0);
+        return gated() ? new ExportForm("jumprelu", mask.gate(foldedThresholds), 0)
+                : new ExportForm("standard", null, 0);
     }
 
     @Override
     protected void putExportFacts(Map<String, Object> facts) {
-        int gatedCount = 0;
-        for (double v : stats.p()) {
-            if (v >= cfg.atmEvalGateP()) {
-                gatedCount++;
-            }
-        }
-        facts.put("atm_eval_mask", cfg.atmEvalMask());
-        facts.put("atm_gated_latents", gated() ? gatedCount : 0);
-        facts.put("atm_latents_above_gate_p", gatedCount);
-        facts.put("atm_final_theta", stats.theta());
-        facts.put("atm_final_mean_p", stats.meanP());
-        facts.put("atm_mask_start_steps", schedules.maskStart());
-        facts.put("atm_mask_ramp_steps", schedules.maskRamp());
+        mask.putExportFacts(facts, schedules.maskStart(), schedules.maskRamp());
     }
 
     @Override
     protected void putExtraState(Map<String, Object> out) {
-        stats.putState(out);
+        mask.putState(out);
     }
 
     @Override
     protected void restoreExtraState(Map<String, Object> in) {
-        stats.restoreState(in);
+        mask.restoreState(in);
     }
 }

@@ -14,6 +14,8 @@ import java.util.Map;
  * batch's value [choice: a zero start would bias θ low for ~1/rate steps]) of the smallest kept value per batch.
  * Inference: f = ReLU(h)·1[h &gt; θ]. Export: SAELens {@code jumprelu} with threshold θ (folded) for every latent.
  * Products: see {@link SparseCodeSae}, plus an elementwise B×n threshold pass for the inference L0.
+ * With arch = atm, atm_base = batchtopk: trained on ATM-masked codes; {@code atm_eval_mask = gate} exports the gated
+ * latents with threshold Float.MAX_VALUE.
  */
 class BatchTopKSae extends SparseCodeSae {
     private final Tensor logTheta;
@@ -31,7 +33,7 @@ class BatchTopKSae extends SparseCodeSae {
 
     @Override
     public ArchKind kind() {
-        return ArchKind.BATCHTOPK;
+        return kindOr(ArchKind.BATCHTOPK);
     }
 
     /** The inference threshold θ in training units. */
@@ -83,23 +85,26 @@ class BatchTopKSae extends SparseCodeSae {
 
     @Override
     protected ExportForm exportForm(float[] foldedThresholds) {
-        return new ExportForm("jumprelu", foldedThresholds, 0);
+        return new ExportForm("jumprelu", atm == null ? foldedThresholds : atm.mask().gate(foldedThresholds), 0);
     }
 
     @Override
     protected void putExportFacts(Map<String, Object> facts) {
+        super.putExportFacts(facts);
         facts.put("k", cfg.k());
         facts.put("batchtopk_theta", theta);
     }
 
     @Override
     protected void putExtraState(Map<String, Object> out) {
+        super.putExtraState(out);
         out.put("batchtopk_theta", theta);
         out.put("batchtopk_theta_started", thetaStarted);
     }
 
     @Override
     protected void restoreExtraState(Map<String, Object> in) {
+        super.restoreExtraState(in);
         theta = StateValues.d(in, "batchtopk_theta");
         Object started = in.get("batchtopk_theta_started");
         thetaStarted = started != null && Boolean.parseBoolean(started.toString());

@@ -18,7 +18,13 @@ public final class SaeFactory {
             throw new IllegalArgumentException("dIn must be ≥ 1, got " + dIn);
         }
         return switch (cfg.arch()) {
-            case ATM -> new AtmSae(engine, cfg, dIn, totalSteps, initSample);
+            case ATM -> switch (cfg.sparsityKind()) {
+                // ATM's mask on a base (atm_base); a new sparse base (e.g. matryoshka) is one more case here
+                case TOPK -> new TopKSae(engine, cfg, dIn, totalSteps, initSample);
+                case BATCHTOPK -> new BatchTopKSae(engine, cfg, dIn, totalSteps, initSample);
+                case JUMPRELU -> new AtmJumpReluSae(engine, cfg, dIn, totalSteps, initSample);
+                default -> new AtmSae(engine, cfg, dIn, totalSteps, initSample);
+            };
             case TOPK -> new TopKSae(engine, cfg, dIn, totalSteps, initSample);
             case BATCHTOPK -> new BatchTopKSae(engine, cfg, dIn, totalSteps, initSample);
             case JUMPRELU -> new JumpReluSae(engine, cfg, dIn, totalSteps, initSample);

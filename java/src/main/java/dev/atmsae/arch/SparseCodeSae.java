@@ -5,11 +5,16 @@ import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.train.TrainConfig;
 
+import java.util.Map;
+
 /**
  * The TopK family (TopK, BatchTopK): codes selected per step into CSR {@link SparseCodes}, decode and its backward
  * touching only the selected latents, and AuxK (Gao et al. 2024; architectures.md): with D the dead latents and
  * k_aux = min(d/2, |D|, aux_k_cap), ê = ReLU(TopK_{k_aux} of h over D)·W_dec (no b_dec), e = stopgrad(x − x̂),
  * L_aux = Σ_b‖ê_b − e_b‖² / Σ_b‖e_b − ē‖², total = MSE + α·L_aux. Unit-norm decoder rows.
+ *
+ * <p>With arch = atm ({@code atm_base} topk or batchtopk) the decoder trains on ATM-masked codes
+ * ({@link SparseCodeMasking}); selection, inference, AuxK and the export stay the base's.
  *
  * <p>Products per step: one dense B×n×d (encode); decode, ∂W_dec and ∂W_enc are B×k×d gathers/scatters, AuxK adds
  * three B×k_aux×d ones.
@@ -27,6 +32,8 @@ abstract class SparseCodeSae extends SaeBase {
     private final Tensor deadMask;
     private final Tensor auxDiff;
     private final Tensor colD;
+    /** ATM's mask on this base (arch = atm with atm_base topk/batchtopk); null for the plain architecture. */
+    protected final SparseCodeMasking atm;
 
     SparseCodeSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
@@ -42,6 +49,7 @@ abstract class SparseCodeSae extends SaeBase {
         deadMask = own(engine.allocI32(1, n));
         auxDiff = own(engine.allocF32(batch, d));
         colD = own(engine.allocF32(1, d));
+        atm = cfg.arch() == ArchKind.ATM ? own(new SparseCodeMasking(engine, cfg, codes, n, d)) : null;
     }
 
     /** Fills {@link #codes} from {@link #h} for training; returns nothing (L0 is measured by {@link #inferenceL0}). */
@@ -55,18 +63,74 @@ abstract class SparseCodeSae extends SaeBase {
         engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
         selectCodes(step);
         engine.countFiresSparse(codes, fires);
+        if (atm == null) {
+            engine.fill(wDec.grad(), 0f);
+            engine.fill(wEnc.grad(), 0f);
+            engine.fill(bEnc.grad(), 0f);
+            Reconstruction r = reconstruct(x);
+            double mse = r.errSq() / batch;
+            double l0 = inferenceL0();
+            engine.sparseReluMask(codes, gVal);
+            engine.sparseEncoderBackward(codes, gVal, xc, wEnc.grad(), bEnc.grad());
+            double aux = auxK(r.errSq());
+            biasDecoderEncoderPath();
+            return new Parts(mse, 0, aux, l0, l0, 0, 0, thetaForMetrics(), r.loss());
+        }
+        return atmStep(x, step);
+    }
+
+    /** The step with ATM's mask on this base's codes (atm_base topk/batchtopk): the decoder trains on the masked codes. */
+    private Parts atmStep(Tensor x, long step) {
+        engine.sparseDecode(codes, wDec.value(), bDec.value(), xhat);
+        engine.residual(xhat, x, err);
+        double errSq = engine.sumSquares(err);
+        double l0 = inferenceL0();
+        // ATM: the decoder trains on the masked codes (AuxK and the statistics keep the unmasked residual err)
+        SparseCodeMasking.Step trained = atm.apply(x, step, schedules.maskRate(step), err, wDec.value(), bDec.value(), wDec.grad());
+        Tensor residual = trained.residual();
+        double mse = (trained.masked() ? engine.sumSquares(residual) : errSq) / batch;
+        double l0Trained = trained.masked() ? (double) engine.countPositive(trained.codes().val()) / batch : l0;
+
+        engine.copy(residual, gXhat);
+        engine.scale(gXhat, 2f / batch);
         engine.fill(wDec.grad(), 0f);
         engine.fill(wEnc.grad(), 0f);
         engine.fill(bEnc.grad(), 0f);
-        Reconstruction r = reconstruct(x);
-        double mse = r.errSq() / batch;
-        double l0 = inferenceL0();
+        engine.sparseDecodeBackward(trained.codes(), gXhat, wDec.value(), gVal, wDec.grad());
+        engine.sparseReluMask(trained.codes(), gVal);
+        atm.gradient(trained, gVal, step);
+        engine.sparseEncoderBackward(trained.codes(), gVal, xc, wEnc.grad(), bEnc.grad());
+        double aux = auxK(errSq);
+        biasDecoderGrad(residual, 2f / batch);
+        AtmStatistics stats = atm.mask().statistics();
+        return new Parts(mse, 0, aux, l0, l0Trained, (double) stats.maskableCount() / n, stats.meanP(), stats.theta());
+    }
 
-        engine.sparseReluMask(codes, gVal);
-        engine.sparseEncoderBackward(codes, gVal, xc, wEnc.grad(), bEnc.grad());
-        double aux = auxK(r.errSq());
-        biasDecoderEncoderPath();
-        return new Parts(mse, 0, aux, l0, l0, 0, 0, thetaForMetrics(), r.loss());
+    /** ATM's facts for metadata.atmsae (nothing for the plain architecture); subclasses call it from theirs. */
+    @Override
+    protected void putExportFacts(Map<String, Object> facts) {
+        if (atm != null) {
+            atm.putExportFacts(facts, schedules.maskStart(), schedules.maskRamp());
+        }
+    }
+
+    @Override
+    protected void putExtraState(Map<String, Object> out) {
+        if (atm != null) {
+            atm.mask().putState(out);
+        }
+    }
+
+    @Override
+    protected void restoreExtraState(Map<String, Object> in) {
+        if (atm != null) {
+            atm.mask().restoreState(in);
+        }
+    }
+
+    /** The kind: the base's, or ATM when the mask is on. */
+    protected final ArchKind kindOr(ArchKind base) {
+        return cfg.arch() == ArchKind.ATM ? ArchKind.ATM : base;
     }
 
     /**

@@ -9,6 +9,7 @@ import java.util.Map;
 /**
  * TopK + AuxK (Gao et al. 2024): f = ReLU(TopK_k(h)) per token. Export: SAELens {@code topk} with k (decoder rows
  * are unit norm, so the fold scales every latent alike and keeps the TopK order). Products: see {@link SparseCodeSae}.
+ * With arch = atm, atm_base = topk: the same SAE trained on ATM-masked codes (kind ATM, export still {@code topk}).
  */
 final class TopKSae extends SparseCodeSae {
     TopKSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
@@ -17,7 +18,7 @@ final class TopKSae extends SparseCodeSae {
 
     @Override
     public ArchKind kind() {
-        return ArchKind.TOPK;
+        return kindOr(ArchKind.TOPK);
     }
 
     @Override
@@ -45,6 +46,7 @@ final class TopKSae extends SparseCodeSae {
 
     @Override
     protected void putExportFacts(Map<String, Object> facts) {
+        super.putExportFacts(facts);
         facts.put("k", cfg.k());
     }
 }

@@ -1,5 +1,6 @@
 package dev.atmsae.browse;
 
+import dev.atmsae.io.SaeLoader;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.eval.CoreMetrics;
 import dev.atmsae.eval.EngineCodes;
@@ -75,8 +76,8 @@ public final class SiteBuilder {
     /** Checks every input (one-line {@link UserError}s), then builds the site. */
     public static Summary build(Engine engine, Inputs in, Options options, PrintWriter log) {
         long t0 = System.nanoTime();
-        SaeWeights sae = SaeExport.read(in.sae());
-        SaeWeights other = in.compare() == null ? null : SaeExport.read(in.compare());
+        SaeWeights sae = SaeLoader.read(in.sae());
+        SaeWeights other = in.compare() == null ? null : SaeLoader.read(in.compare());
         try (HarvestData data = HarvestData.open(in.data())) {
             checkWidth(in.sae(), sae, data);
             if (other != null) {

@@ -15,7 +15,7 @@ import picocli.CommandLine.Option;
 @Command(name = "atmsae", mixinStandardHelpOptions = true, versionProvider = Main.Version.class,
         description = "Sparse autoencoders with Adaptive Temporal Masking: train, evaluate, measure absorption.",
         subcommands = {InspectCommand.class, TrainCommand.class, EvalCommand.class, SynthCommand.class,
-                AbsorptionCommand.class, SweepCommand.class, ReportCommand.class,
+                AbsorptionCommand.class, SweepCommand.class, ReportCommand.class, StudyCommand.class,
                 BrowseCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

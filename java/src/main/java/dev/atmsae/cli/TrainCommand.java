@@ -210,8 +210,8 @@ public final class TrainCommand implements Callable<Integer> {
         }
         putIf(m, "width", width);
         if (k != null) {
-            if (!kind.kControlled()) {
-                throw usage("--k applies to topk, batchtopk and matryoshka (for " + kind.id() + " use --l1 or --target-l0)");
+            if (!kind.kControlled() && kind != ArchKind.ATM) {
+                throw usage("--k applies to topk, batchtopk, matryoshka (and atm with atm_base topk/batchtopk) (for " + kind.id() + " use --l1 or --target-l0)");
             }
             m.put("k", k);
         }

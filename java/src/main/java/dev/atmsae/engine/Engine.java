@@ -175,6 +175,22 @@ public interface Engine extends AutoCloseable {
      */
     void atmMask(Tensor f, Tensor p, long seed, long step, long rowOffset, Tensor fMasked);
 
+    /**
+     * t[b, i] = s_i·t[b, i] for a dense [B, n] tensor and s [1, n] (ATM's 1/(1 − p) rescaling of kept codes and of
+     * their gradients). Element-wise: the same bits on any partition.
+     */
+    void scaleColumns(Tensor t, Tensor s);
+
+    /**
+     * ATM's mask on sparse codes (atm_base topk/batchtopk): for entry j of row b, latent i = idx_j,
+     * out_j = 0 when u(seed, step, rowOffset + b, i) &lt; p_i, else values_j·scale_i (scale null: 1); entries past
+     * rowPtr[B] get 0. The uniform is {@link dev.atmsae.train.Philox#maskUniform}'s, so an entry is masked exactly
+     * when {@link #atmMask} would mask it in the dense form. {@code values} and {@code out} are [1, capacity] and may
+     * be the same tensor (applied to the codes' values, then to their gradient, it masks both alike).
+     */
+    void atmMaskSparse(SparseCodes codes, Tensor values, Tensor p, Tensor scale, long seed, long step, long rowOffset,
+                       Tensor out);
+
     // ---------------------------------------------------------------- optimiser
 
     /**

@@ -47,6 +47,7 @@ public final class Sweep {
     private final SweepSpec spec;
     private final Supplier<Engine> engines;
     private final PrintStream log;
+    private Inputs inputs;
 
     public Sweep(SweepSpec spec, Supplier<Engine> engines, PrintStream log) {
         this.spec = spec;
@@ -56,10 +57,6 @@ public final class Sweep {
 
     /** Trains and evaluates every run; returns the per-run results in sweep order. */
     public List<RunResult> run() {
-        ProbeSet probeSet = spec.probeSet() == null ? null : ProbeSets.read(spec.probeSet());
-        Probes probes = probeSet == null ? null : new Probes(new AbsorptionEval.ProbeCache(probeSet),
-                new SparseProbing.RawCache(probeSet, SparseProbing.DEFAULT_KS));
-        SynthGenerator truth = spec.truth() == null ? null : SynthFiles.readTruth(spec.truth());
         List<RunResult> results = new ArrayList<>();
         int total = spec.archs().size() * spec.targetL0s().size() * spec.seeds().size();
         int index = 0;
@@ -68,17 +65,7 @@ public final class Sweep {
                 for (long seed : spec.seeds()) {
                     index++;
                     Path dir = spec.out().resolve("runs").resolve(SweepSpec.runName(arch, l0, seed));
-                    Path resultFile = dir.resolve("result.json");
-                    RunResult r;
-                    if (Files.exists(resultFile)) {
-                        r = RunResult.read(resultFile);
-                        say("[%d/%d] %s: done before, reusing %s", index, total, dir.getFileName(), resultFile);
-                    } else {
-                        say("[%d/%d] %s: training", index, total, dir.getFileName());
-                        r = trainAndEvaluate(arch, l0, seed, dir, probeSet, probes, truth);
-                        write(resultFile, r.toMap());
-                    }
-                    results.add(r);
+                    results.add(runOrReuse(configFor(arch, l0, seed), l0, dir, "[" + index + "/" + total + "] "));
                 }
             }
         }
@@ -91,9 +78,60 @@ public final class Sweep {
         return results;
     }
 
-    private RunResult trainAndEvaluate(ArchKind arch, double l0, long seed, Path dir, ProbeSet probeSet,
-                                       Probes probes, SynthGenerator truth) {
-        TrainConfig config = configFor(arch, l0, seed);
+    /**
+     * One run of {@code config} (L0 target {@code l0}) into {@code dir} on the spec's data and evaluation sets: read
+     * from {@code dir/result.json} when an earlier invocation finished it, else trained, evaluated and written there
+     * (a run killed before its result.json restarts). A reused run must have been trained with the same
+     * configuration (train_config.json beside it).
+     */
+    public RunResult runOrReuse(TrainConfig config, double l0, Path dir, String label) {
+        Path resultFile = dir.resolve("result.json");
+        Path configFile = dir.resolve("train_config.json");
+        if (Files.exists(resultFile)) {
+            if (Files.exists(configFile) && !TrainConfig.fromMap(readJson(configFile)).equals(config)) {
+                throw UserError.inFile(configFile, "this finished run was trained with another configuration; "
+                        + "delete " + dir + " or choose another output directory");
+            }
+            say("%s%s: done before, reusing %s", label, dir.getFileName(), resultFile);
+            return RunResult.read(resultFile);
+        }
+        say("%s%s: training", label, dir.getFileName());
+        write(configFile, config.toMap());
+        RunResult r = trainAndEvaluate(config, l0, dir);
+        write(resultFile, r.toMap());
+        return r;
+    }
+
+    private static Map<String, Object> readJson(Path file) {
+        try {
+            return JSON.readValue(Files.readString(file),
+                    new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() { });
+        } catch (IOException e) {
+            throw UserError.inFile(file, "unreadable JSON: " + e.getMessage());
+        }
+    }
+
+    /** Probe set, its caches and the truth set: read once, on the first run that needs them. */
+    private Inputs inputs() {
+        if (inputs == null) {
+            ProbeSet probeSet = spec.probeSet() == null ? null : ProbeSets.read(spec.probeSet());
+            Probes probes = probeSet == null ? null : new Probes(new AbsorptionEval.ProbeCache(probeSet),
+                    new SparseProbing.RawCache(probeSet, SparseProbing.DEFAULT_KS));
+            SynthGenerator truth = spec.truth() == null ? null : SynthFiles.readTruth(spec.truth());
+            inputs = new Inputs(probeSet, probes, truth);
+        }
+        return inputs;
+    }
+
+    private record Inputs(ProbeSet probeSet, Probes probes, SynthGenerator truth) {
+    }
+
+    private RunResult trainAndEvaluate(TrainConfig config, double l0, Path dir) {
+        ArchKind arch = config.arch();
+        long seed = config.seed();
+        ProbeSet probeSet = inputs().probeSet();
+        Probes probes = inputs().probes();
+        SynthGenerator truth = inputs().truth();
         Map<String, Object> metadata = new LinkedHashMap<>(spec.metadata());
         metadata.putIfAbsent("dataset_path", spec.data().toString());
         ActivationLoader.Options loader = ActivationLoader.Options.defaults(config.batchSize()).withSeed(seed);
@@ -152,26 +190,35 @@ public final class Sweep {
 
     /** The run's TrainConfig: the sweep's overrides, then width/batch/seed and the L0 target in the arch's own terms. */
     TrainConfig configFor(ArchKind arch, double l0, long seed) {
-        Map<String, Object> m = new LinkedHashMap<>(TrainConfig.defaults(arch).toMap());
-        // "key" applies to every architecture, "arch:key" (e.g. "jumprelu:lr") to that one only, and wins.
-        spec.overrides().forEach((key, value) -> {
+        return configFor(spec.overrides(), arch, spec.width(), spec.batch(), l0, seed);
+    }
+
+    /**
+     * A run's TrainConfig from overrides ("key" for every architecture, "arch:key" for one, which wins), then arch,
+     * width, batch and seed, then the L0 target in the mechanism's own terms: target_l0 where a coefficient sets L0
+     * (relu, atm, jumprelu and ATM on relu/jumprelu), k where k does (topk, batchtopk and ATM on them).
+     */
+    public static TrainConfig configFor(Map<String, Object> overrides, ArchKind arch, int width, int batch, double l0,
+                                        long seed) {
+        Map<String, Object> m = new LinkedHashMap<>(); // fromMap starts from the defaults (ATM: of its atm_base)
+        overrides.forEach((key, value) -> {
             if (!key.contains(":")) {
                 m.put(key, value);
             }
         });
-        spec.overrides().forEach((key, value) -> {
+        overrides.forEach((key, value) -> {
             int colon = key.indexOf(':');
             if (colon > 0 && ArchKind.parse(key.substring(0, colon)) == arch) {
                 m.put(key.substring(colon + 1), value);
             }
         });
         m.put("arch", arch.id());
-        m.put("width", spec.width());
-        m.put("batch_size", spec.batch());
+        m.put("width", width);
+        m.put("batch_size", batch);
         m.put("seed", seed);
-        if (arch.coefficientControlled()) {
+        if (TrainConfig.sparsityKindOf(m).coefficientControlled()) {
             m.put("target_l0", l0);
-            m.put("k", Math.min(spec.width(), Math.max(1, (int) Math.round(l0))));
+            m.put("k", Math.min(width, Math.max(1, (int) Math.round(l0))));
         } else {
             m.put("k", (int) Math.round(l0));
             m.remove("target_l0");
@@ -207,12 +254,15 @@ public final class Sweep {
         m.put("paper_score", r.meanAbsorptionScore());
         m.put("num_split_features", r.meanNumSplitFeatures());
         Map<String, Object> perClass = new LinkedHashMap<>();
+        Map<String, Object> perClassFull = new LinkedHashMap<>();
         for (AbsorptionReport.ClassResult c : r.classes()) {
             if (c.kept()) {
                 perClass.put(c.name(), c.absorptionFraction());
+                perClassFull.put(c.name(), c.fullAbsorption());
             }
         }
         m.put("per_class_fraction", perClass);
+        m.put("per_class_full", perClassFull);
         return m;
     }
 
@@ -236,6 +286,17 @@ public final class Sweep {
         m.put("silent_given_no_child", r.meanSilentGivenNoChild());
         m.put("mmcs", r.mmcs());
         m.put("mcc", r.mcc());
+        // per tree root: the units a study bootstraps over (absorption lies in [0, 1], so do their means)
+        Map<String, Object> perTreeFull = new LinkedHashMap<>();
+        Map<String, Object> perTreeFraction = new LinkedHashMap<>();
+        for (SynthAbsorption.TreeResult t : r.trees()) {
+            if (Double.isFinite(t.full()) && Double.isFinite(t.fraction())) {
+                perTreeFull.put(t.root(), t.full());
+                perTreeFraction.put(t.root(), t.fraction());
+            }
+        }
+        m.put("per_tree_full", perTreeFull);
+        m.put("per_tree_fraction", perTreeFraction);
         return m;
     }
 

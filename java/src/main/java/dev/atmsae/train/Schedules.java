@@ -14,6 +14,7 @@ public final class Schedules {
     private final long maskStart;
     private final long maskRamp;
     private final double maskRate;
+    private final boolean cosineRamp;
 
     public Schedules(TrainConfig cfg, long totalSteps) {
         if (totalSteps < 1) {
@@ -27,6 +28,7 @@ public final class Schedules {
         this.maskStart = cfg.effectiveMaskStart(totalSteps);
         this.maskRamp = cfg.effectiveMaskRamp(totalSteps);
         this.maskRate = cfg.atmMaskRate();
+        this.cosineRamp = "cosine".equals(cfg.atmMaskSchedule());
     }
 
     /** Learning rate for step t: lr·min(1, t/warm-up)·min(1, (T − t + 1)/decay steps). */
@@ -51,12 +53,16 @@ public final class Schedules {
         return sparsityWarmupSteps;
     }
 
-    /** ATM mask rate r_t: 0 up to mask_start, then linear to r over mask_ramp steps. */
+    /**
+     * ATM mask rate r_t: 0 up to mask_start, then to r over mask_ramp steps, linearly or (atm_mask_schedule = cosine)
+     * along r·(1 − cos(π·x))/2, x the ramp's progress: the gentler shape starts and ends with zero slope.
+     */
     public double maskRate(long step) {
         if (step <= maskStart) {
             return 0.0;
         }
-        return maskRamp == 0 ? maskRate : maskRate * Math.min(1.0, (double) (step - maskStart) / maskRamp);
+        double x = maskRamp == 0 ? 1.0 : Math.min(1.0, (double) (step - maskStart) / maskRamp);
+        return maskRate * (cosineRamp ? 0.5 * (1 - Math.cos(Math.PI * x)) : x);
     }
 
     public long maskStart() {

@@ -22,6 +22,13 @@ import java.util.Map;
  *   <li>{@code dead_window_tokens}: at most 10% of the run's tokens (T·B/10), at least one batch.</li>
  * </ul>
  * Sparsity warm-up: ATM uses 5% like its ReLU base [choice]; topk/batchtopk have no coefficient (0).
+ *
+ * <p>ATM's open choices (atm.md, last section) are keys too: {@code atm_base} (relu = atm.md's ReLU + L1; topk,
+ * batchtopk, jumprelu = that base's code with the mask applied during training only, L0 from k or the threshold,
+ * the base's own defaults via {@link #atmDefaults}), {@code atm_mask_mode} (token = independent per token and latent,
+ * latent = one draw per latent for the whole batch), {@code atm_rescale} (kept codes × 1/(1 − p_i)),
+ * {@code atm_mask_schedule} (linear or cosine ramp of r_t), besides the weights, β, c, r, p_max, start/ramp and the
+ * evaluation gate.
  */
 public record TrainConfig(
         ArchKind arch, int width, int k, double l1Coeff, double l0Coeff, Double targetL0,
@@ -33,18 +40,24 @@ public record TrainConfig(
         double atmPMax, long atmMaskStart, long atmMaskRamp, int atmStatsEvery, String atmEvalMask,
         double atmEvalGateP,
         double l0CtrlEta, double l0CtrlEma, double l0CtrlActiveFrac, double initDecNorm,
-        String matryoshkaGroups, String matryoshkaLoss) {
+        String matryoshkaGroups, String matryoshkaLoss,
+        String atmBase, String atmMaskMode, boolean atmRescale, String atmMaskSchedule) {
+
+    /** The sparsity mechanisms ATM's mask can be trained on ({@code atm_base}); "relu" is atm.md's ReLU + L1. */
+    public static final java.util.List<String> ATM_BASES = java.util.List.of("relu", "topk", "batchtopk", "jumprelu");
 
     public TrainConfig {
         check(width >= 1, "width", width, "must be ≥ 1");
         check(k >= 1, "k", k, "must be ≥ 1");
-        check(k <= width || !arch.kControlled(), "k", k,
+        check(atmBase != null && ATM_BASES.contains(atmBase), "atm_base", atmBase,
+                "must be one of " + String.join(", ", ATM_BASES));
+        check(k <= width || !sparsityKind(arch, atmBase).kControlled(), "k", k,
                 "must not exceed width (" + width + ")");
         check(l1Coeff >= 0 && Double.isFinite(l1Coeff), "l1_coeff", l1Coeff, "must be ≥ 0");
         check(l0Coeff >= 0 && Double.isFinite(l0Coeff), "l0_coeff", l0Coeff, "must be ≥ 0");
         check(targetL0 == null || (targetL0 > 0 && targetL0 <= width), "target_l0", targetL0, "must be in (0, width]");
-        check(targetL0 == null || arch.coefficientControlled(), "target_l0", targetL0,
-                "applies to relu, atm and jumprelu only (topk/batchtopk set L0 with k)");
+        check(targetL0 == null || sparsityKind(arch, atmBase).coefficientControlled(), "target_l0", targetL0,
+                "applies to relu, atm and jumprelu only (topk/batchtopk, and atm on those bases, set L0 with k)");
         check(lr == null || (lr > 0 && lr < 1), "lr", lr, "must be in (0, 1)");
         check(adamBeta1 >= 0 && adamBeta1 < 1, "adam_beta1", adamBeta1, "must be in [0, 1)");
         check(adamBeta2 >= 0 && adamBeta2 < 1, "adam_beta2", adamBeta2, "must be in [0, 1)");
@@ -84,6 +97,12 @@ public record TrainConfig(
         if (arch == ArchKind.MATRYOSHKA) {
             MatryoshkaGroups.ends(matryoshkaGroups, width); // one-line UserError naming the setting
         }
+        check("token".equals(atmMaskMode) || "latent".equals(atmMaskMode), "atm_mask_mode", atmMaskMode,
+                "must be token (per token and latent) or latent (per latent, whole batch)");
+        check("linear".equals(atmMaskSchedule) || "cosine".equals(atmMaskSchedule), "atm_mask_schedule",
+                atmMaskSchedule, "must be linear or cosine");
+        check(!"gate".equals(atmEvalMask) || arch != ArchKind.ATM || !"topk".equals(atmBase), "atm_eval_mask", atmEvalMask,
+                "gate needs a threshold export (atm_base relu, batchtopk or jumprelu); SAELens topk has none");
     }
 
     /** {@code matryoshka_loss}: w_m = 1/M over the M prefixes (dictionary_learning; the default). */
@@ -120,7 +139,46 @@ public record TrainConfig(
                 0.95, 1000, 500, 1, "none",
                 0.5,
                 0.02, 0.9, 0.8, reluBase ? 0.1 : 1.0,
-                MatryoshkaGroups.AUTO, MATRYOSHKA_EQUAL);
+                MatryoshkaGroups.AUTO, MATRYOSHKA_EQUAL,
+                "relu", "token", false, "linear");
+    }
+
+    /**
+     * The defaults of ATM on {@code atm_base}: those of the base architecture (its lr rule, warm-ups, Adam β1,
+     * decoder init, coefficient) with arch = atm and the ATM keys at their atm.md defaults. Base "relu" is
+     * {@link #defaults defaults(ATM)}.
+     */
+    public static TrainConfig atmDefaults(String atmBase) {
+        if ("relu".equals(atmBase)) {
+            return defaults(ArchKind.ATM);
+        }
+        if (!ATM_BASES.contains(atmBase)) {
+            throw new UserError("config: atm_base = " + atmBase + " must be one of " + String.join(", ", ATM_BASES));
+        }
+        Map<String, Object> m = defaults(ArchKind.parse(atmBase)).toMap();
+        m.put("arch", ArchKind.ATM.id());
+        m.put("atm_base", atmBase);
+        return build(m);
+    }
+
+    /**
+     * The architecture whose sparsity mechanism a run trains: arch itself, except ATM on a topk, batchtopk or jumprelu
+     * base ({@code atm_base}), which trains that base's code (L0 from k or the threshold) with ATM's mask on top.
+     * ATM on its ReLU base is ATM (L1 coefficient, target-L0 controller).
+     */
+    public ArchKind sparsityKind() {
+        return sparsityKind(arch, atmBase);
+    }
+
+    /** {@link #sparsityKind()} of the configuration a map of keys describes (arch and atm_base, before validation). */
+    public static ArchKind sparsityKindOf(Map<String, ?> map) {
+        Object arch = map.get("arch");
+        Object base = map.get("atm_base");
+        return sparsityKind(ArchKind.parse(String.valueOf(arch)), base == null ? "relu" : base.toString());
+    }
+
+    private static ArchKind sparsityKind(ArchKind arch, String atmBase) {
+        return arch != ArchKind.ATM || "relu".equals(atmBase) ? arch : ArchKind.parse(atmBase);
     }
 
     // ------------------------------------------------------------------ values resolved against the run length
@@ -130,7 +188,7 @@ public record TrainConfig(
         if (lr != null) {
             return lr;
         }
-        return switch (arch) {
+        return switch (sparsityKind()) {
             case TOPK, BATCHTOPK, MATRYOSHKA -> 2e-4 / Math.sqrt(width / 16384.0);
             case RELU, ATM -> 3e-4;
             case JUMPRELU -> 2e-4;
@@ -162,7 +220,7 @@ public record TrainConfig(
 
     /** The sparsity coefficient the architecture starts from (l1 for relu/atm, L0 for jumprelu, 0 otherwise). */
     public double baseSparsityCoeff() {
-        return switch (arch) {
+        return switch (sparsityKind()) {
             case RELU, ATM -> l1Coeff;
             case JUMPRELU -> l0Coeff;
             case TOPK, BATCHTOPK, MATRYOSHKA -> 0.0;
@@ -214,6 +272,10 @@ public record TrainConfig(
         m.put("init_dec_norm", initDecNorm);
         m.put("matryoshka_groups", matryoshkaGroups);
         m.put("matryoshka_loss", matryoshkaLoss);
+        m.put("atm_base", atmBase);
+        m.put("atm_mask_mode", atmMaskMode);
+        m.put("atm_rescale", atmRescale);
+        m.put("atm_mask_schedule", atmMaskSchedule);
         return m;
     }
 
@@ -231,7 +293,10 @@ public record TrainConfig(
         if (archValue == null) {
             throw new UserError("config: missing key 'arch'");
         }
-        Map<String, Object> m = defaults(ArchKind.parse(archValue.toString())).toMap();
+        ArchKind archKind = ArchKind.parse(archValue.toString());
+        Object base = map.get("atm_base");
+        Map<String, Object> m = (archKind == ArchKind.ATM && base != null ? atmDefaults(base.toString())
+                : defaults(archKind)).toMap();
         for (Map.Entry<String, ?> e : map.entrySet()) {
             if (!m.containsKey(e.getKey())) {
                 throw new UserError("config: unknown key '" + e.getKey() + "' (known: " + String.join(", ", m.keySet()) + ")");
@@ -241,6 +306,11 @@ public record TrainConfig(
         if (m.get("matryoshka_groups") instanceof java.util.List<?> list) { // a JSON list in a config file
             m.put("matryoshka_groups", String.join(",", list.stream().map(String::valueOf).toList()));
         }
+        return build(m);
+    }
+
+    /** The config of a complete key map (every key present). */
+    private static TrainConfig build(Map<String, Object> m) {
         Reader r = new Reader(m);
         return new TrainConfig(ArchKind.parse(r.str("arch")), r.i("width"), r.i("k"), r.d("l1_coeff"),
                 r.d("l0_coeff"), r.dOrNull("target_l0"), r.dOrNull("lr"), r.d("adam_beta1"), r.d("adam_beta2"),
@@ -251,7 +321,8 @@ public record TrainConfig(
                 r.d("atm_thresh_c"), r.d("atm_mask_rate"), r.d("atm_p_max"), r.l("atm_mask_start"),
                 r.l("atm_mask_ramp"), r.i("atm_stats_every"), r.str("atm_eval_mask"), r.d("atm_eval_gate_p"),
                 r.d("l0_ctrl_eta"), r.d("l0_ctrl_ema"), r.d("l0_ctrl_active_frac"), r.d("init_dec_norm"),
-                r.str("matryoshka_groups"), r.str("matryoshka_loss"));
+                r.str("matryoshka_groups"), r.str("matryoshka_loss"),
+                r.str("atm_base"), r.str("atm_mask_mode"), r.bool("atm_rescale"), r.str("atm_mask_schedule"));
     }
 
     /**
@@ -299,6 +370,18 @@ public record TrainConfig(
                 throw new UserError("config: " + key + " must not be null");
             }
             return v.toString();
+        }
+
+        boolean bool(String key) {
+            Object v = m.get(key);
+            if (v instanceof Boolean b) {
+                return b;
+            }
+            String text = str(key).trim();
+            if (text.equalsIgnoreCase("true") || text.equalsIgnoreCase("false")) {
+                return Boolean.parseBoolean(text);
+            }
+            throw new UserError("config: " + key + " = " + v + " must be true or false");
         }
 
         double d(String key) {

@@ -454,7 +454,7 @@ public final class Trainer {
     /** The loss parts that exist for this architecture, L0 and dead fraction. */
     private static Map<String, Object> progressFields(Map<String, Object> all, TrainConfig config) {
         Map<String, Object> m = new LinkedHashMap<>();
-        boolean coefficient = config.arch().coefficientControlled();
+        boolean coefficient = config.sparsityKind().coefficientControlled();
         String[] keys = coefficient
                 ? new String[] {"batch_tokens", "loss", "mse", "sparsityLoss", "l0", "deadFraction"}
                 : new String[] {"batch_tokens", "loss", "mse", "auxLoss", "l0", "deadFraction"};

@@ -30,17 +30,24 @@ class ArchGradientTest {
     static final int[] GROUP_ENDS = {2, 6, 16};
 
     static RefSae.Ctx ctx(ArchKind arch) {
-        return ctx(arch, TrainConfig.MATRYOSHKA_EQUAL);
+        return ctx(arch, arch);
     }
 
-    static RefSae.Ctx ctx(ArchKind arch, String matryoshkaLoss) {
+    /** The reference context of {@code arch} training with the sparsity mechanism {@code mech} (ATM: its base). */
+    static RefSae.Ctx ctx(ArchKind arch, ArchKind mech) {
+        return ctx(arch, mech, TrainConfig.MATRYOSHKA_EQUAL);
+    }
+
+    /** As {@link #ctx(ArchKind, ArchKind)}, with Matryoshka's loss form {@code matryoshkaLoss}. */
+    static RefSae.Ctx ctx(ArchKind arch, ArchKind mech, String matryoshkaLoss) {
         RefSae.Ctx c = new RefSae.Ctx();
         c.arch = arch;
-        c.coeff = arch == ArchKind.JUMPRELU ? 0.3 : 0.7;
+        c.base = arch == ArchKind.ATM && mech != ArchKind.ATM ? mech : null;
+        c.coeff = mech == ArchKind.JUMPRELU ? 0.3 : 0.7;
         c.k = 3;
         c.eps = 0.5;
         c.auxCap = 512;
-        c.auxCoeff = arch.kControlled() ? 0.5 : 0;
+        c.auxCoeff = mech.kControlled() ? 0.5 : 0;
         c.groupEnds = GROUP_ENDS;
         c.groupWeights = new double[GROUP_ENDS.length];
         java.util.Arrays.fill(c.groupWeights, TrainConfig.MATRYOSHKA_SAELENS.equals(matryoshkaLoss)
@@ -59,14 +66,14 @@ class ArchGradientTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void referenceGradientMatchesFiniteDifferences(ArchKind arch) {
-        checkFiniteDifferences(arch, TrainConfig.MATRYOSHKA_EQUAL);
+        checkFiniteDifferences(ctx(arch));
     }
 
     /** Matryoshka with the SAELens loss form (every prefix weighted 1), both checks. */
     @org.junit.jupiter.api.Test
     void matryoshkaSaeLensLossForm() {
-        checkFiniteDifferences(ArchKind.MATRYOSHKA, TrainConfig.MATRYOSHKA_SAELENS);
-        checkEngineStep(ArchKind.MATRYOSHKA, 1, TrainConfig.MATRYOSHKA_SAELENS);
+        checkFiniteDifferences(ctx(ArchKind.MATRYOSHKA, ArchKind.MATRYOSHKA, TrainConfig.MATRYOSHKA_SAELENS));
+        checkEngineStep(config(ArchKind.MATRYOSHKA).with("matryoshka_loss", TrainConfig.MATRYOSHKA_SAELENS));
     }
 
     /** The nested prefixes change the loss and gradient: Matryoshka's reference differs from BatchTopK's. */
@@ -85,10 +92,12 @@ class ArchGradientTest {
         assertTrue(gradDiff > 1e-3, "and move the gradient");
     }
 
-    private void checkFiniteDifferences(ArchKind arch, String matryoshkaLoss) {
+    /** The reference's analytic gradient against central differences for context c (JumpReLU θ: see class). */
+    static void checkFiniteDifferences(RefSae.Ctx c) {
+        ArchKind arch = c.arch;
+        ArchKind mech = RefSae.mechanism(c);
         RefSae ref = RefSae.random(D, N, 7);
         double[] x = RefSae.randomRows(B, D, 8);
-        RefSae.Ctx c = ctx(arch, matryoshkaLoss);
         RefSae.Result r = ref.eval(c, x, B);
         c.frozenE = r.e.clone();
         c.frozenV = RefSae.variance(r.e, B);
@@ -97,7 +106,7 @@ class ArchGradientTest {
         double step = 1e-5;
         int checked = 0;
         double maxG = 0;
-        for (int k = 0; k < (arch == ArchKind.JUMPRELU ? thetaStart : ref.size()); k++) {
+        for (int k = 0; k < (mech == ArchKind.JUMPRELU ? thetaStart : ref.size()); k++) {
             double[] p = p0.clone();
             p[k] = p0[k] + step;
             ref.setFlat(p);
@@ -106,16 +115,16 @@ class ArchGradientTest {
             ref.setFlat(p);
             double down = ref.eval(c, x, B).loss;
             double fd = (up - down) / (2 * step);
-            assertEquals(r.grad[k], fd, 1e-6 * (1 + Math.abs(r.grad[k])), arch + " parameter " + k);
+            assertEquals(r.grad[k], fd, 1e-6 * (1 + Math.abs(r.grad[k])), arch + "/" + mech + " parameter " + k);
             maxG = Math.max(maxG, Math.abs(r.grad[k]));
             checked++;
         }
         ref.setFlat(p0);
         assertTrue(maxG > 1e-3, "gradient is not trivially zero");
-        if (arch.kControlled()) {
+        if (mech.kControlled()) {
             assertTrue(r.aux > 0, "AuxK is exercised");
         }
-        if (arch == ArchKind.JUMPRELU) {
+        if (mech == ArchKind.JUMPRELU) {
             double thetaGrad = 0;
             for (int i = thetaStart; i < ref.size(); i++) {
                 thetaGrad += Math.abs(r.grad[i]);
@@ -126,6 +135,11 @@ class ArchGradientTest {
     }
 
     static TrainConfig config(ArchKind arch) {
+        return TrainConfig.defaults(arch).with(testKeys());
+    }
+
+    /** The keys every gradient test sets (small shapes, no warm-up, a smooth Adam step). */
+    static Map<String, Object> testKeys() {
         Map<String, Object> m = new HashMap<>();
         m.put("width", N);
         m.put("k", 3);
@@ -138,7 +152,7 @@ class ArchGradientTest {
         m.put("jumprelu_eps", 0.5);
         m.put("aux_k_coeff", 0.5);
         m.put("matryoshka_groups", GROUPS);
-        return TrainConfig.defaults(arch).with(m);
+        return m;
     }
 
     static float[] toFloat(double[] a) {
@@ -183,24 +197,35 @@ class ArchGradientTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void engineStepMatchesReference(ArchKind arch) {
-        checkEngineStep(arch, 1, TrainConfig.MATRYOSHKA_EQUAL);
+        checkEngineStep(arch, 1);
     }
 
     /** atm_stats_every = 2 and an even step: statistics are held, p follows the rate, the mask path skips E. */
     @org.junit.jupiter.api.Test
     void atmStepBetweenStatisticsUpdates() {
-        checkEngineStep(ArchKind.ATM, 2, TrainConfig.MATRYOSHKA_EQUAL);
+        checkEngineStep(ArchKind.ATM, 2);
     }
 
-    private void checkEngineStep(ArchKind arch, int statsEvery, String matryoshkaLoss) {
-        TrainConfig cfg = config(arch).with(Map.of("atm_stats_every", statsEvery, "matryoshka_loss", matryoshkaLoss));
+    private void checkEngineStep(ArchKind arch, int statsEvery) {
+        checkEngineStep(config(arch).with("atm_stats_every", statsEvery));
+    }
+
+    /**
+     * One engine step of {@code cfg} against the reference. ATM (any base, mask mode, rescaling): preset statistics,
+     * the reference p, and the mask the engine must draw from it (token: u(seed, step, b, i) &lt; p_i; latent:
+     * u(seed, step, LATENT_TOKEN, i) &lt; p_i for every row), fixed in the reference like any other input.
+     */
+    static void checkEngineStep(TrainConfig cfg) {
+        ArchKind arch = cfg.arch();
+        ArchKind mech = cfg.sparsityKind();
+        int statsEvery = cfg.atmStatsEvery();
         RefSae ref = RefSae.random(D, N, 7);
         if (arch.unitNormDecoder()) {
             ref.normalizeDecoderRows();
         }
         ref = rounded(ref);
         double[] x = toDouble(toFloat(RefSae.randomRows(B, D, 8)));
-        RefSae.Ctx c = ctx(arch, matryoshkaLoss);
+        RefSae.Ctx c = ctx(arch, mech, cfg.matryoshkaLoss());
         try (CpuEngine e = new CpuEngine(1, false); Sae sae = SaeFactory.create(e, cfg, D, TOTAL, null);
              Tensor xt = e.allocF32(B, D)) {
             load(e, sae, ref);
@@ -221,7 +246,7 @@ class ArchGradientTest {
 
             if (arch == ArchKind.ATM) {
                 // the reference ATM statistics from the unmasked forward, then the mask from the reference p
-                RefSae.Ctx open = ctx(arch);
+                RefSae.Ctx open = ctx(arch, mech);
                 java.util.Arrays.fill(open.kept, true);
                 RefSae.Result r0 = ref.eval(open, x, B);
                 double rate = new Schedules(cfg, TOTAL).maskRate(STEP);
@@ -230,10 +255,18 @@ class ArchGradientTest {
                 } else {
                     atm.recompute(rate);
                 }
+                boolean latentMode = "latent".equals(cfg.atmMaskMode());
                 for (int b = 0; b < B; b++) {
                     for (int i = 0; i < N; i++) {
                         float p = (float) atm.p[i];
-                        c.kept[b * N + i] = !(p > 0 && Philox.maskUniform(cfg.seed(), STEP, b, i) < p);
+                        long token = latentMode ? AtmMask.LATENT_TOKEN : b;
+                        c.kept[b * N + i] = !(p > 0 && Philox.maskUniform(cfg.seed(), STEP, token, i) < p);
+                    }
+                }
+                if (cfg.atmRescale()) {
+                    c.scale = new double[N];
+                    for (int i = 0; i < N; i++) {
+                        c.scale[i] = (float) (1.0 / (1.0 - atm.p[i]));
                     }
                 }
                 assertTrue(atm.maskable() > 0, "masking is active in this test");
@@ -247,7 +280,7 @@ class ArchGradientTest {
             RefSae.Result r = ref.eval(c, x, B);
             assertEquals(r.mse, m.mse(), 1e-5 * r.mse, "mse");
             assertEquals(r.loss, m.loss(), 1e-5 * r.loss, "loss");
-            if (arch != ArchKind.BATCHTOPK && arch != ArchKind.MATRYOSHKA) {
+            if (arch != ArchKind.BATCHTOPK) {
                 assertEquals(r.l0, m.l0Masked(), 1e-12, "L0 of the code the decoder saw");
             }
 
@@ -265,7 +298,7 @@ class ArchGradientTest {
                     }
                 }
             }
-            int size = arch == ArchKind.JUMPRELU ? g.length : g.length - N;
+            int size = mech == ArchKind.JUMPRELU ? g.length : g.length - N;
             double norm = 0, maxG = 0;
             for (int k = 0; k < size; k++) {
                 norm += g[k] * g[k];
@@ -278,7 +311,7 @@ class ArchGradientTest {
             double[] engineM = new double[size];
             double[] engineP = new double[size];
             int o = 0;
-            String[] names = arch == ArchKind.JUMPRELU
+            String[] names = mech == ArchKind.JUMPRELU
                     ? new String[]{"W_enc", "b_enc", "W_dec", "b_dec", "log_threshold"}
                     : new String[]{"W_enc", "b_enc", "W_dec", "b_dec"};
             for (String name : names) {

@@ -52,8 +52,34 @@ class ExportInferenceTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void exportedForwardOnRawInputsMatchesTrainingForward(ArchKind arch) {
+        checkExport(cfg(arch, Map.of()), switch (arch) {
+            case RELU, ATM -> "standard";
+            case TOPK -> "topk";
+            case BATCHTOPK, JUMPRELU, MATRYOSHKA -> "jumprelu";
+        });
+    }
+
+    /** ATM on each base exports as its base does (relu → standard, topk → topk, batchtopk/jumprelu → jumprelu). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.ValueSource(strings = {"relu", "topk", "batchtopk", "jumprelu"})
+    void atmExportFollowsTheBase(String base) {
+        Map<String, Object> keys = new HashMap<>(TrainConfig.atmDefaults(base).toMap());
+        keys.putAll(cfg(ArchKind.ATM, Map.of()).toMap());
+        keys.put("atm_base", base);
+        keys.put("atm_rescale", true);
+        keys.put("lr_warmup_steps", 0);
+        keys.put("adam_beta1", TrainConfig.atmDefaults(base).adamBeta1());
+        checkExport(TrainConfig.fromMap(keys), switch (base) {
+            case "relu" -> "standard";
+            case "topk" -> "topk";
+            default -> "jumprelu";
+        });
+    }
+
+    private static void checkExport(TrainConfig config, String architecture) {
+        ArchKind arch = config.arch();
         try (CpuEngine e = new CpuEngine(1, false); Tensor x = e.allocF32(B, D); Tensor xhat = e.allocF32(B, D);
-             Sae sae = trained(e, cfg(arch, Map.of()), x)) {
+             Sae sae = trained(e, config, x)) {
             float[] raw = randomBatch(1234, 1f);
             float[] scaled = new float[raw.length];
             for (int i = 0; i < raw.length; i++) {
@@ -65,11 +91,7 @@ class ExportInferenceTest {
             e.download(xhat, expected);
 
             SaeWeights w = sae.export(SCALE, Map.of("model_name", "test"));
-            assertEquals(switch (arch) {
-                case RELU, ATM -> "standard";
-                case TOPK -> "topk";
-                case BATCHTOPK, JUMPRELU, MATRYOSHKA -> "jumprelu";
-            }, w.architecture());
+            assertEquals(architecture, w.architecture());
             assertTrue(w.metadata().containsKey("atmsae"));
             assertEquals("test", w.metadata().get("model_name"));
             for (int i = 0; i < N; i++) {

@@ -96,6 +96,8 @@ final class RefSae {
         int k;               // topk, batchtopk
         double eps;          // jumprelu bandwidth
         boolean[] kept;      // atm: mask (true = kept), [B·n]
+        ArchKind base;       // atm: the sparsity mechanism under the mask (atm_base); null = ReLU + L1
+        double[] scale;      // atm: factor of kept codes per latent (atm_rescale: 1/(1 − p)); null = 1
         boolean[] dead;      // topk family: dead latents [n]
         int auxCap;
         double auxCoeff;
@@ -129,19 +131,24 @@ final class RefSae {
                 h[b * n + i] = s;
             }
         }
-        // code f and its derivative mask df/dh (the code that enters the decoder)
+        // code f and its derivative mask df/dh (the code that enters the decoder); fOpen = the unmasked code
+        ArchKind mech = mechanism(c);
+        boolean atm = c.arch == ArchKind.ATM;
         double[] f = new double[B * n];
+        double[] fOpen = new double[B * n];
+        double[] keep = new double[B * n]; // ∂f/∂(unmasked code): kept·scale for ATM, 1 otherwise
         boolean[] pass = new boolean[B * n];
-        boolean[] selected = selection(c, h, B);
+        boolean[] selected = selection(mech, c.k, h, B);
         for (int t = 0; t < B * n; t++) {
-            double v = switch (c.arch) {
-                case RELU -> Math.max(h[t], 0);
-                case ATM -> c.kept[t] ? Math.max(h[t], 0) : 0;
+            double v = switch (mech) {
+                case RELU, ATM -> Math.max(h[t], 0);
                 case JUMPRELU -> h[t] > Math.exp(logTheta[t % n]) ? h[t] : 0;
                 case TOPK, BATCHTOPK, MATRYOSHKA -> selected[t] ? Math.max(h[t], 0) : 0;
             };
-            f[t] = v;
-            pass[t] = c.arch == ArchKind.JUMPRELU ? h[t] > Math.exp(logTheta[t % n]) : v > 0;
+            keep[t] = !atm ? 1 : !c.kept[t] ? 0 : c.scale == null ? 1 : c.scale[t % n];
+            fOpen[t] = v;
+            f[t] = keep[t] * v;
+            pass[t] = mech == ArchKind.JUMPRELU ? h[t] > Math.exp(logTheta[t % n]) && keep[t] != 0 : f[t] > 0;
         }
         // Reconstruction: every architecture is one prefix (the full width, weight 1) except Matryoshka, whose loss is
         // Σ_m w_m·(1/B)·Σ_b‖x̂_m − x‖² over the nested prefixes x̂_m (latents below ends[m]), each decoded from scratch.
@@ -196,10 +203,10 @@ final class RefSae {
             if (f[t] > 0) {
                 active++;
             }
-            sparsity += switch (c.arch) {
+            sparsity += switch (mech) {
                 case RELU -> f[t] * dn[t % n];
                 case ATM -> f[t];
-                case JUMPRELU -> pass[t] ? 1 : 0;
+                case JUMPRELU -> h[t] > Math.exp(logTheta[t % n]) ? 1 : 0; // the unmasked code's L0
                 default -> 0;
             };
         }
@@ -218,16 +225,16 @@ final class RefSae {
                     gF += g * wDec[i * d + j];
                     gWDec[i * d + j] += g * f[t];
                 }
-                double penalty = switch (c.arch) {
+                double penalty = switch (mech) {
                     case RELU -> c.coeff / B * dn[i];
                     case ATM -> c.coeff / B;
                     default -> 0;
                 };
-                gH[t] = pass[t] ? gF + penalty : 0;
-                if (c.arch == ArchKind.JUMPRELU) {
+                gH[t] = pass[t] ? (gF + penalty) * keep[t] : 0;
+                if (mech == ArchKind.JUMPRELU) {
                     double theta = Math.exp(logTheta[i]);
                     double kern = Math.abs((h[t] - theta) / c.eps) < 0.5 ? 1 : 0;
-                    gLogTheta[i] += theta * (gF * (-theta / c.eps) * kern + c.coeff / B * (-1 / c.eps) * kern);
+                    gLogTheta[i] += theta * (gF * keep[t] * (-theta / c.eps) * kern + c.coeff / B * (-1 / c.eps) * kern);
                 }
             }
         }
@@ -248,11 +255,18 @@ final class RefSae {
             }
         }
         // AuxK
+        // e = x − x̂ of the unmasked code (ATM: statistics and AuxK use it)
         r.e = new double[B * d];
-        for (int t = 0; t < B * d; t++) {
-            r.e[t] = -err[t];
+        for (int b = 0; b < B; b++) {
+            for (int j = 0; j < d; j++) {
+                double s = x[b * d + j] - bDec[j];
+                for (int i = 0; i < n; i++) {
+                    s -= fOpen[b * n + i] * wDec[i * d + j];
+                }
+                r.e[b * d + j] = s;
+            }
         }
-        if (c.arch.kControlled() && c.dead != null && c.auxCoeff > 0) {
+        if (mech.kControlled() && c.dead != null && c.auxCoeff > 0) {
             r.aux = auxK(c, h, B, r.e, gH, gWDec);
         }
         for (int b = 0; b < B; b++) {
@@ -278,10 +292,15 @@ final class RefSae {
         return r;
     }
 
+    /** The sparsity mechanism: the arch, or ATM's base. */
+    static ArchKind mechanism(Ctx c) {
+        return c.arch == ArchKind.ATM && c.base != null ? c.base : c.arch;
+    }
+
     /** Which entries the TopK family keeps (unused elsewhere). */
-    private boolean[] selection(Ctx c, double[] h, int B) {
+    private boolean[] selection(ArchKind mech, int k, double[] h, int B) {
         boolean[] sel = new boolean[B * n];
-        if (c.arch == ArchKind.TOPK) {
+        if (mech == ArchKind.TOPK) {
             for (int b = 0; b < B; b++) {
                 Integer[] order = new Integer[n];
                 for (int i = 0; i < n; i++) {
@@ -292,11 +311,11 @@ final class RefSae {
                     int cmp = Double.compare(h[row * n + q], h[row * n + p]);
                     return cmp != 0 ? cmp : Integer.compare(p, q);
                 });
-                for (int t = 0; t < c.k; t++) {
+                for (int t = 0; t < k; t++) {
                     sel[b * n + order[t]] = true;
                 }
             }
-        } else if (c.arch == ArchKind.BATCHTOPK || c.arch == ArchKind.MATRYOSHKA) {
+        } else if (mech == ArchKind.BATCHTOPK || mech == ArchKind.MATRYOSHKA) {
             Integer[] order = new Integer[B * n];
             for (int t = 0; t < B * n; t++) {
                 order[t] = t;
@@ -305,7 +324,7 @@ final class RefSae {
                 int cmp = Double.compare(Math.max(h[q], 0), Math.max(h[p], 0));
                 return cmp != 0 ? cmp : Integer.compare(p, q);
             });
-            for (int t = 0; t < c.k * B; t++) {
+            for (int t = 0; t < k * B; t++) {
                 if (h[order[t]] > 0) {
                     sel[order[t]] = true;
                 }

@@ -48,9 +48,9 @@ class ResumeDeterminismTest {
         return new Snapshot(t, new ObjectMapper().writeValueAsString(sae.stateScalars()), last);
     }
 
-    static Snapshot run(int threads, ArchKind arch, long from, long to, Snapshot start) throws Exception {
+    static Snapshot run(int threads, TrainConfig cfg, long from, long to, Snapshot start) throws Exception {
         try (CpuEngine e = new CpuEngine(threads, false); Tensor x = e.allocF32(B, D);
-             Sae sae = SaeFactory.create(e, cfg(arch), D, STEPS, batch(0))) {
+             Sae sae = SaeFactory.create(e, cfg, D, STEPS, batch(0))) {
             if (start != null) {
                 for (Map.Entry<String, Tensor> en : sae.stateTensors().entrySet()) {
                     e.upload(en.getValue(), start.tensors().get(en.getKey()));
@@ -80,18 +80,42 @@ class ResumeDeterminismTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void resumedAndMultiThreadedRunsAreBitwiseIdentical(ArchKind arch) throws Exception {
-        Snapshot whole = run(1, arch, 1, STEPS, null);
-        Snapshot firstHalf = run(1, arch, 1, STOP, null);
-        Snapshot resumed = run(1, arch, STOP + 1, STEPS, firstHalf);
-        assertSame(whole, resumed, arch + " resumed");
-        Snapshot twoThreads = run(2, arch, 1, STEPS, null);
-        assertSame(whole, twoThreads, arch + " 2 threads");
-        if (arch == ArchKind.ATM) {
-            assertTrue(whole.last().fracMaskable() > 0, "masking was active");
-            assertTrue(whole.last().l0Masked() < whole.last().l0(), "the mask removed codes");
+        checkResumeAndThreads(cfg(arch));
+    }
+
+    /** ATM on every base, per-token and per-latent masks, with and without rescaling (AtmVariantGradientTest's list). */
+    static java.util.stream.Stream<Map<String, Object>> atmVariants() {
+        return AtmVariantGradientTest.variants().stream();
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("atmVariants")
+    void atmVariantsResumeAndThreadBitwiseIdentically(Map<String, Object> variant) throws Exception {
+        Map<String, Object> keys = new HashMap<>(cfg(ArchKind.ATM).toMap());
+        keys.putAll(TrainConfig.atmDefaults((String) variant.get("atm_base")).toMap());
+        keys.putAll(Map.of("width", N, "k", 4, "batch_size", B, "lr", 1e-2, "lr_warmup_steps", 0,
+                "dead_window_tokens", B, "jumprelu_theta_init", 0.05));
+        keys.putAll(variant);
+        checkResumeAndThreads(TrainConfig.fromMap(keys));
+    }
+
+    private static void checkResumeAndThreads(TrainConfig cfg) throws Exception {
+        String what = cfg.arch().id() + "/" + cfg.atmBase() + "/" + cfg.atmMaskMode() + "/rescale=" + cfg.atmRescale();
+        Snapshot whole = run(1, cfg, 1, STEPS, null);
+        Snapshot firstHalf = run(1, cfg, 1, STOP, null);
+        Snapshot resumed = run(1, cfg, STOP + 1, STEPS, firstHalf);
+        assertSame(whole, resumed, what + " resumed");
+        Snapshot twoThreads = run(2, cfg, 1, STEPS, null);
+        assertSame(whole, twoThreads, what + " 2 threads");
+        ArchKind mech = cfg.sparsityKind();
+        if (cfg.arch() == ArchKind.ATM) {
+            assertTrue(whole.last().fracMaskable() > 0, what + ": masking was active");
+            // BatchTopK's l0 is the inference (threshold) L0; its training code holds k per row before masking
+            double unmasked = mech == ArchKind.BATCHTOPK ? cfg.k() : whole.last().l0();
+            assertTrue(whole.last().l0Masked() < unmasked, what + ": the mask removed codes");
         }
-        if (arch.kControlled()) {
-            assertTrue(whole.last().auxLoss() > 0, "AuxK ran");
+        if (mech.kControlled()) {
+            assertTrue(whole.last().auxLoss() > 0, what + ": AuxK ran");
         }
     }
 }

@@ -2,7 +2,7 @@ package dev.atmsae.browse;
 
 import dev.atmsae.eval.absorption.ProbeSet;
 import dev.atmsae.eval.absorption.ProbeSets;
-import dev.atmsae.eval.probe.NpyArrays;
+import dev.atmsae.io.NpyArrays;
 import dev.atmsae.io.AtomicFiles;
 import dev.atmsae.io.SaeExport;
 import dev.atmsae.io.SaeWeights;

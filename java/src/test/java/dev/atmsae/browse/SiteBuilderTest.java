@@ -1,5 +1,6 @@
 package dev.atmsae.browse;
 
+import dev.atmsae.io.SaeLoader;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -143,7 +144,7 @@ class SiteBuilderTest {
     @Test
     void absorptionRowsAgreeWithTheReport() {
         ProbeSet set = dev.atmsae.eval.absorption.ProbeSets.read(tmp.resolve("probe"));
-        SaeWeights sae = dev.atmsae.io.SaeExport.read(tmp.resolve("sae-a"));
+        SaeWeights sae = dev.atmsae.io.SaeLoader.read(tmp.resolve("sae-a"));
         SaeForward.Codes codes;
         try (Engine engine = Engines.cpu(2, false)) {
             codes = EngineCodes.encode(engine, sae, set.acts(), set.n());

@@ -46,4 +46,17 @@ class SchedulesTest {
         assertEquals(1000, topk.effectiveLrWarmupSteps(10_000));
         assertEquals(0.5e-3, new Schedules(topk, 2000).lr(100), 1e-15);
     }
+
+    @Test
+    void cosineMaskRampIsGentlerAtBothEnds() {
+        TrainConfig cfg = TrainConfig.defaults(ArchKind.ATM).with("atm_mask_schedule", "cosine");
+        Schedules s = new Schedules(cfg, 10_000);
+        assertEquals(0.0, s.maskRate(1000));
+        assertEquals(0.5, s.maskRate(1250), 1e-12);
+        assertEquals(1.0, s.maskRate(1500), 1e-12);
+        assertEquals(0.5 * (1 - Math.cos(Math.PI * 0.1)), s.maskRate(1050), 1e-12);
+        Schedules linear = new Schedules(TrainConfig.defaults(ArchKind.ATM), 10_000);
+        org.junit.jupiter.api.Assertions.assertTrue(s.maskRate(1050) < linear.maskRate(1050));
+        org.junit.jupiter.api.Assertions.assertTrue(s.maskRate(1450) > linear.maskRate(1450));
+    }
 }

@@ -119,4 +119,48 @@ class TrainConfigTest {
         assertEquals(Math.sqrt(d), mean, 1e-5);
         assertThrows(IllegalArgumentException.class, () -> InputScale.estimate(new float[d], d));
     }
+
+    @Test
+    void atmBaseTakesTheBaseDefaultsAndItsSparsityMechanism() {
+        TrainConfig topk = TrainConfig.fromMap(Map.of("arch", "atm", "atm_base", "topk"));
+        assertEquals(ArchKind.ATM, topk.arch());
+        assertEquals(ArchKind.TOPK, topk.sparsityKind());
+        assertEquals(TrainConfig.defaults(ArchKind.TOPK).lrWarmupSteps(), topk.lrWarmupSteps());
+        assertEquals(TrainConfig.defaults(ArchKind.TOPK).effectiveLr(), topk.effectiveLr());
+        assertEquals(0.0, topk.baseSparsityCoeff());
+        TrainConfig jump = TrainConfig.fromMap(Map.of("arch", "atm", "atm_base", "jumprelu"));
+        assertEquals(0.0, jump.adamBeta1());
+        assertEquals(jump.l0Coeff(), jump.baseSparsityCoeff());
+        assertEquals(ArchKind.ATM, TrainConfig.defaults(ArchKind.ATM).sparsityKind());
+        assertEquals("relu", TrainConfig.defaults(ArchKind.ATM).atmBase());
+        // the paper-faithful default is unchanged by the new keys
+        TrainConfig atm = TrainConfig.defaults(ArchKind.ATM);
+        assertEquals("token", atm.atmMaskMode());
+        assertEquals(false, atm.atmRescale());
+        assertEquals("linear", atm.atmMaskSchedule());
+        // target_l0 belongs to coefficient-controlled mechanisms only
+        UserError e = assertThrows(UserError.class,
+                () -> TrainConfig.fromMap(Map.of("arch", "atm", "atm_base", "topk", "target_l0", 8)));
+        assertTrue(e.getMessage().contains("target_l0"));
+        assertEquals(8.0, TrainConfig.fromMap(Map.of("arch", "atm", "atm_base", "jumprelu", "target_l0", 8)).targetL0());
+        // round trip of every new key, booleans from strings (command line)
+        TrainConfig v = TrainConfig.fromMap(Map.of("arch", "atm", "atm_base", "batchtopk", "atm_mask_mode", "latent",
+                "atm_rescale", "true", "atm_mask_schedule", "cosine", "atm_thresh_c", -0.5));
+        assertEquals(v, TrainConfig.fromMap(v.toMap()));
+        assertTrue(v.atmRescale());
+        assertEquals(-0.5, v.atmThreshC());
+    }
+
+    @Test
+    void badAtmVariantValuesAreOneLineUserErrors() {
+        for (Map<String, Object> bad : java.util.List.<Map<String, Object>>of(
+                Map.of("arch", "atm", "atm_base", "matryoshka-typo"),
+                Map.of("arch", "atm", "atm_mask_mode", "row"),
+                Map.of("arch", "atm", "atm_rescale", "yes"),
+                Map.of("arch", "atm", "atm_mask_schedule", "step"),
+                Map.of("arch", "atm", "atm_base", "topk", "atm_eval_mask", "gate"))) {
+            UserError e = assertThrows(UserError.class, () -> TrainConfig.fromMap(bad), bad.toString());
+            assertTrue(e.getMessage().startsWith("config: atm_"), e.getMessage());
+        }
+    }
 }

@@ -55,7 +55,24 @@ class TrainerResumeTest {
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void resumedRunIsBitwiseIdentical(ArchKind arch) throws Exception {
-        TrainConfig c = config(arch);
+        checkResume(config(arch), arch.id());
+    }
+
+    /** ATM on every base through checkpoints (rescaling on; per-latent masks on two of them). */
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.CsvSource({"relu,latent", "topk,token", "batchtopk,latent", "jumprelu,token"})
+    void resumedAtmVariantIsBitwiseIdentical(String base, String mode) throws Exception {
+        Map<String, Object> m = new java.util.HashMap<>(TrainConfig.atmDefaults(base).toMap());
+        m.putAll(Map.of("width", 24, "k", 3, "batch_size", BATCH, "seed", 7, "lr", 3e-3, "atm_rescale", true,
+                "atm_mask_mode", mode));
+        TrainConfig c = TrainConfig.fromMap(m);
+        if (c.sparsityKind().coefficientControlled()) {
+            c = c.with("target_l0", 4.0);
+        }
+        checkResume(c, "atm/" + base + "/" + mode);
+    }
+
+    private void checkResume(TrainConfig c, String arch) throws Exception {
         Path straight = tmp.resolve("straight");
         Path split = tmp.resolve("split");
         try (Engine engine = Engines.cpu(1, false)) {

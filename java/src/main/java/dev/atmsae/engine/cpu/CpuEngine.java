@@ -507,6 +507,35 @@ public final class CpuEngine implements Engine {
         atmMasking.mask(tf.segment(), tp.segment(), seed, step, rowOffset, tm.segment(), tf.rows(), tf.cols());
     }
 
+    @Override
+    public void scaleColumns(Tensor t, Tensor s) {
+        CpuTensor tt = f32(t, "t");
+        CpuTensor ts = f32(s, "s");
+        shape(ts, 1, tt.cols(), "scaleColumns s");
+        elementwise.scaleColumns(tt.segment(), ts.segment(), tt.rows(), tt.cols());
+    }
+
+    @Override
+    public void atmMaskSparse(SparseCodes codes, Tensor values, Tensor p, Tensor scale, long seed, long step,
+                              long rowOffset, Tensor out) {
+        checkCodes(codes, codes.batch());
+        CpuTensor tv = f32(values, "values");
+        CpuTensor tp = f32(p, "p");
+        CpuTensor to = f32(out, "out");
+        shape(tv, 1, codes.capacity(), "atmMaskSparse values");
+        shape(to, 1, codes.capacity(), "atmMaskSparse out");
+        checkEntries(codes, tp.cols());
+        shape(tp, 1, tp.cols(), "atmMaskSparse p");
+        MemorySegment scaleSeg = null;
+        if (scale != null) {
+            CpuTensor tsc = f32(scale, "scale");
+            shape(tsc, 1, tp.cols(), "atmMaskSparse scale");
+            scaleSeg = tsc.segment();
+        }
+        SparseAtmMasking.mask(pool, seg(codes.rowPtr()), seg(codes.idx()), codes.batch(), codes.capacity(),
+                tv.segment(), tp.segment(), scaleSeg, seed, step, rowOffset, to.segment());
+    }
+
     // ---------------------------------------------------------------- optimiser
 
     @Override

@@ -120,6 +120,22 @@ final class ElementwiseKernels {
         });
     }
 
+    /** t[b, j] = s_j·t[b, j]. */
+    void scaleColumns(MemorySegment t, MemorySegment s, int rows, int cols) {
+        pool.run(rows, rowGrain(cols), (w, from, to) -> {
+            for (int b = from; b < to; b++) {
+                long base = (long) b * cols;
+                int j = 0;
+                for (; j + L <= cols; j += L) {
+                    store(load(t, base + j).mul(load(s, j)), t, base + j);
+                }
+                for (; j < cols; j++) {
+                    set(t, base + j, get(t, base + j) * get(s, j));
+                }
+            }
+        });
+    }
+
     /** f = h where h &gt; θ_j (θ precomputed per column), else 0. */
     void jumpRelu(MemorySegment h, float[] theta, MemorySegment f, int rows, int cols) {
         pool.run(rows, rowGrain(cols), (w, from, to) -> {

@@ -779,6 +779,31 @@ public final class CudaEngine implements Engine {
                 (int) (step >>> 32), rowOffset, tm);
     }
 
+    @Override
+    public void scaleColumns(Tensor t, Tensor s) {
+        CudaTensor tt = f32(t, "scaleColumns t"), ts = f32(s, "scaleColumns s");
+        vector(ts, tt.cols(), "scaleColumns s");
+        launch1d(Kernel.SCALE_COLUMNS, tt.size(), tt, ts, tt.rows(), tt.cols());
+    }
+
+    @Override
+    public void atmMaskSparse(SparseCodes codes, Tensor values, Tensor p, Tensor scale, long seed, long step,
+                              long rowOffset, Tensor out) {
+        checkCodes(codes, codes.batch(), 0, "atmMaskSparse");
+        CudaTensor tv = f32(values, "atmMaskSparse values"), tp = f32(p, "atmMaskSparse p");
+        CudaTensor to = f32(out, "atmMaskSparse out");
+        vector(tv, codes.capacity(), "atmMaskSparse values");
+        vector(to, codes.capacity(), "atmMaskSparse out");
+        DevPtr ts = optionalVector(scale, DType.F32, tp.cols(), "scale", "atmMaskSparse scale");
+        if (codes.batch() == 0) {
+            fill(out, 0f);
+            return;
+        }
+        launch1d(Kernel.ATM_MASK_SPARSE, codes.capacity(), dev(codes.rowPtr()), dev(codes.idx()), tv, tp, ts,
+                codes.batch(), codes.capacity(), (int) seed, (int) (seed >>> 32), (int) step, (int) (step >>> 32),
+                rowOffset, to);
+    }
+
     // ---------------------------------------------------------------- optimiser
 
     @Override

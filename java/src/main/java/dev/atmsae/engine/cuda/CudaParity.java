@@ -64,6 +64,8 @@ public final class CudaParity {
         checks.put("reluBackward / jumpReluBackward", this::activationBackward);
         checks.put("atmStats", this::atmStats);
         checks.put("atmMask (bitwise Philox)", this::atmMask);
+        checks.put("scaleColumns", this::scaleColumns);
+        checks.put("atmMaskSparse (bitwise Philox, rescale, tail)", this::atmMaskSparse);
         checks.put("adam / removeParallelComponent / normalizeRows", this::optimiser);
         checks.put("matryoshka: splitRowsAtGroups / split decode + backward / prefixResiduals / weightedSuffixSum",
                 this::matryoshkaPrefixes);
@@ -670,6 +672,56 @@ public final class CudaParity {
             }
         }
         close(tf, tp, out);
+    }
+
+    void scaleColumns() {
+        float[] t = gauss(B * N), sc = gauss(N);
+        Tensor tt = up(B, N, t), ts = up(1, N, sc);
+        e.scaleColumns(tt, ts);
+        double[] ref = new double[B * N];
+        for (int b = 0; b < B; b++) {
+            for (int i = 0; i < N; i++) {
+                ref[b * N + i] = t[b * N + i] * sc[i];
+            }
+        }
+        closeRel("scaleColumns", ref, down(tt), 1e-6, 0);
+        close(tt, ts);
+    }
+
+    /** BatchTopK codes (rows of different lengths, an unused tail), masked with and without rescaling. */
+    void atmMaskSparse() {
+        float[] h = gauss(B * N), p = new float[N], sc = new float[N], values = gauss(B * K);
+        for (int i = 0; i < N; i++) {
+            p[i] = (float) (0.9 * uniform());
+            sc[i] = 1f / (1f - p[i]);
+        }
+        Tensor th = up(B, N, h), tp = up(1, N, p), ts = up(1, N, sc), tv = up(1, B * K, values);
+        Tensor out = e.allocF32(1, B * K);
+        SparseCodes codes = SparseCodes.allocate(e, B, B * K);
+        e.batchTopK(th, B * K / 2, codes);
+        int[] rowPtr = downI(codes.rowPtr()), idx = downI(codes.idx());
+        long seed = 0x1234_5678_9ABCL, step = (1L << 32) + 17, rowOffset = 4_000_000_123L;
+        for (boolean rescale : new boolean[] {false, true}) {
+            e.atmMaskSparse(codes, tv, tp, rescale ? ts : null, seed, step, rowOffset, out);
+            float[] got = down(out);
+            int masked = 0;
+            for (int b = 0; b < B; b++) {
+                for (int j = rowPtr[b]; j < rowPtr[b + 1]; j++) {
+                    int i = idx[j];
+                    boolean drop = Philox.maskUniform(seed, step, rowOffset + b, i) < p[i];
+                    masked += drop ? 1 : 0;
+                    float want = drop ? 0f : rescale ? values[j] * sc[i] : values[j];
+                    expect(Float.floatToRawIntBits(got[j]) == Float.floatToRawIntBits(want),
+                            "atmMaskSparse rescale=" + rescale + " entry " + j + ": " + got[j] + " want " + want);
+                }
+            }
+            for (int j = rowPtr[B]; j < B * K; j++) {
+                expect(got[j] == 0f, "atmMaskSparse tail entry " + j + " = " + got[j]);
+            }
+            expect(masked > 0 && rowPtr[B] < B * K, "the check exercises masking and a tail");
+        }
+        close(th, tp, ts, tv, out);
+        codes.close();
     }
 
     void optimiser() {

@@ -111,6 +111,9 @@ public final class GpuSelfTest {
             for (ArchKind arch : ArchKind.values()) {
                 check("train step vs CPU: " + arch.id(), () -> StepParity.compare(cpu, engine, arch));
             }
+            for (String variant : StepParity.ATM_VARIANTS.keySet()) {
+                check("train step vs CPU: " + variant, () -> StepParity.compareAtmVariant(cpu, engine, variant));
+            }
         }
     }
 

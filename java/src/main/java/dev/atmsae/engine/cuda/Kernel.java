@@ -35,6 +35,9 @@ public enum Kernel {
     // atm_stats.cu, mask.cu
     ATM_STATS("atm_stats"),
     ATM_MASK("atm_mask"),
+    // atm_variants.cu
+    SCALE_COLUMNS("scale_columns"),
+    ATM_MASK_SPARSE("atm_mask_sparse"),
     // optim.cu
     ADAM_STEP("adam_step"),
     REMOVE_PARALLEL_ROWS("remove_parallel_rows"),

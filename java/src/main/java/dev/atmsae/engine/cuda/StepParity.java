@@ -35,8 +35,33 @@ public final class StepParity {
         return compare(a, b, arch, 1f);
     }
 
+    /**
+     * ATM's variants (atm_base, mask mode, rescaling, schedule) that run different kernels or kernel sequences from
+     * the paper-faithful default, by name; {@link #compareAtmVariant} runs one.
+     */
+    public static final Map<String, Map<String, Object>> ATM_VARIANTS = Map.of(
+            "atm relu base, latent mode, rescale", Map.of("atm_mask_mode", "latent", "atm_rescale", true),
+            "atm topk base, rescale", Map.of("atm_base", "topk", "atm_rescale", true),
+            "atm topk base, latent mode", Map.of("atm_base", "topk", "atm_mask_mode", "latent"),
+            "atm batchtopk base", Map.of("atm_base", "batchtopk"),
+            "atm jumprelu base, rescale, cosine ramp", Map.of("atm_base", "jumprelu", "atm_rescale", true,
+                    "atm_mask_schedule", "cosine"));
+
+    /** {@link #compare(Engine, Engine, ArchKind)} for one of {@link #ATM_VARIANTS}. */
+    public static String compareAtmVariant(Engine a, Engine b, String variant) {
+        Map<String, Object> keys = ATM_VARIANTS.get(variant);
+        if (keys == null) {
+            throw new IllegalArgumentException("unknown ATM variant " + variant);
+        }
+        return compare(a, b, ArchKind.ATM, 1f, keys);
+    }
+
     /** As {@link #compare(Engine, Engine, ArchKind)} with engine b's batches scaled by {@code scaleB} (tests). */
     static String compare(Engine a, Engine b, ArchKind arch, float scaleB) {
+        return compare(a, b, arch, scaleB, Map.of());
+    }
+
+    private static String compare(Engine a, Engine b, ArchKind arch, float scaleB, Map<String, Object> extra) {
         Map<String, Object> m = new LinkedHashMap<>();
         m.put("arch", arch.id());
         m.put("width", N);
@@ -44,6 +69,7 @@ public final class StepParity {
         m.put("batch_size", B);
         m.put("atm_mask_start", 0);
         m.put("atm_mask_ramp", 1);
+        m.putAll(extra);
         TrainConfig cfg = TrainConfig.fromMap(m);
         float[][] xs = new float[STEPS][B * D];
         for (int s = 0; s < STEPS; s++) {

@@ -138,6 +138,14 @@ final class KernelOutputs {
             out.put("atmMask", read(e, gH));
             e.countFires(f, fires);
             out.put("countFires", ints(readInts(e, fires)));
+            try (Tensor masked = e.allocF32(1, B * K + 7)) {
+                e.atmMaskSparse(batch, batch.val(), tp, null, 5, 11, 3, masked);
+                out.put("atmMaskSparse", read(e, masked));
+                e.atmMaskSparse(batch, batch.val(), tp, rowN, 5, 11, 3, masked);
+                out.put("atmMaskSparse.rescaled", read(e, masked));
+            }
+            e.scaleColumns(gH, tp);
+            out.put("scaleColumns", read(e, gH));
 
             for (int step = 1; step <= 3; step++) {
                 e.adam(twd, tgrad, tm, tv, 1e-3f, 0.9f, 0.999f, 1e-8f, step, 0.5f);

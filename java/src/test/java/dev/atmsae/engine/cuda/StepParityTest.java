@@ -23,6 +23,28 @@ class StepParityTest {
         }
     }
 
+    static java.util.stream.Stream<String> atmVariants() {
+        return StepParity.ATM_VARIANTS.keySet().stream().sorted();
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("atmVariants")
+    void harnessAcceptsTwoHonestCpuEnginesOnAtmVariants(String variant) {
+        try (Engine a = Engines.cpu(1, true); Engine b = Engines.cpu(2, false)) {
+            assertEquals("", StepParity.compareAtmVariant(a, b, variant));
+        }
+    }
+
+    @ParameterizedTest
+    @org.junit.jupiter.params.provider.MethodSource("atmVariants")
+    void cudaTrainStepMatchesCpuOnAtmVariants(String variant) {
+        CudaAvailability.Result probe = CudaAvailability.probe();
+        assumeTrue(probe.available(), "no CUDA device: " + probe.reason());
+        try (Engine cpu = Engines.cpu(1, true); Engine cuda = Engines.cuda()) {
+            assertEquals("", StepParity.compareAtmVariant(cpu, cuda, variant));
+        }
+    }
+
     /** The same harness rejects an engine whose training differs (batches 1% larger on one side). */
     @ParameterizedTest
     @EnumSource(value = ArchKind.class, names = {"RELU", "TOPK"})

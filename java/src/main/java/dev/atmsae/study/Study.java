@@ -1,0 +1,176 @@
+package dev.atmsae.study;
+
+import dev.atmsae.arch.ArchKind;
+import dev.atmsae.engine.Engine;
+import dev.atmsae.eval.synth.SynthConfig;
+import dev.atmsae.eval.synth.SynthFiles;
+import dev.atmsae.sweep.Sweep;
+import dev.atmsae.sweep.SweepSpec;
+import dev.atmsae.train.TrainConfig;
+import dev.atmsae.util.UserError;
+
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Supplier;
+
+/**
+ * Runs a {@link StudySpec}: (1) screening — every configuration at one L0 and one seed; (2) selection — the best
+ * {@code confirm.top} ATM configurations by their win margin against TopK ({@link StudyAnalysis}); (3) confirmation —
+ * the selected ATM configurations and every baseline at each L0 target × seed. Without a screen stage every ATM
+ * configuration is confirmed. Runs go through {@link Sweep#runOrReuse}, one directory per (configuration, L0, seed)
+ * under OUT/runs, so a killed study reruns only what had not finished (a screening run that coincides with a
+ * confirmation run is trained once). Synthetic data is generated once into OUT/data.
+ */
+public final class Study {
+    /** Relative L0 miss above which a run is flagged and excluded from matched comparisons. */
+    public static final double L0_TOLERANCE = 0.10;
+
+    private final StudySpec spec;
+    private final Path out;
+    private final Supplier<Engine> engines;
+    private final PrintStream log;
+    private final boolean quiet;
+
+    public Study(StudySpec spec, Path out, Supplier<Engine> engines, PrintStream log, boolean quiet) {
+        this.spec = spec;
+        this.out = out;
+        this.engines = engines;
+        this.log = log;
+        this.quiet = quiet;
+    }
+
+    /** Everything a study produced: configurations, runs per stage, the screening selection and the analysis. */
+    public record Outcome(List<Candidate> candidates, List<StudyRun> screenRuns, List<Candidate> selected,
+                          List<StudyRun> confirmRuns, StudyAnalysis analysis) {
+    }
+
+    public Outcome run() {
+        List<Candidate> candidates = Candidates.expand(spec);
+        Sweep sweep = new Sweep(sweepSpec(), engines, log);
+        List<StudyRun> screenRuns = new ArrayList<>();
+        List<Candidate> atm = candidates.stream().filter(Candidate::isAtm).toList();
+        List<Candidate> baselines = candidates.stream().filter(c -> !c.isAtm()).toList();
+        List<Candidate> selected = atm;
+        if (spec.screen() != null) {
+            int i = 0;
+            for (Candidate c : candidates) {
+                i++;
+                screenRuns.add(train(sweep, c, "screen", spec.screen().l0(), spec.screen().seed(),
+                        "screen " + i + "/" + candidates.size()));
+            }
+            selected = StudyAnalysis.select(screenRuns, spec.confirm().top(), spec.absorption());
+            say("screening selected " + selected.stream().map(Candidate::name).toList());
+        }
+        List<Candidate> confirmed = new ArrayList<>(baselines);
+        confirmed.addAll(selected);
+        List<StudyRun> confirmRuns = new ArrayList<>();
+        int total = confirmed.size() * spec.confirm().l0s().size() * spec.confirm().seeds().size();
+        int i = 0;
+        for (Candidate c : confirmed) {
+            for (double l0 : spec.confirm().l0s()) {
+                for (long seed : spec.confirm().seeds()) {
+                    i++;
+                    confirmRuns.add(train(sweep, c, "confirm", l0, seed, "confirm " + i + "/" + total));
+                }
+            }
+        }
+        StudyAnalysis analysis = StudyAnalysis.of(spec, candidates, screenRuns, confirmRuns);
+        return new Outcome(candidates, screenRuns, selected, confirmRuns, analysis);
+    }
+
+    private StudyRun train(Sweep sweep, Candidate c, String stage, double l0, long seed, String label) {
+        TrainConfig config = configFor(c, l0, seed);
+        String l0Name = l0 == Math.rint(l0) ? Long.toString((long) l0) : Double.toString(l0);
+        Path dir = out.resolve("runs").resolve(c.name() + "-l0_" + l0Name + "-s" + seed);
+        return new StudyRun(c, stage, l0, seed, sweep.runOrReuse(config, l0, dir, label + " "));
+    }
+
+    /** The study's common keys, then the configuration's own (which win), then width, batch, seed and the L0 target. */
+    TrainConfig configFor(Candidate c, double l0, long seed) {
+        Map<String, Object> overrides = new LinkedHashMap<>(spec.common());
+        c.keys().forEach((k, v) -> overrides.put(c.arch() + ":" + k, v));
+        return Sweep.configFor(overrides, ArchKind.parse(c.arch()), spec.width(), spec.batch(), l0, seed);
+    }
+
+    private SweepSpec sweepSpec() {
+        Path shards = spec.data().shards();
+        Path truth = null;
+        Path probeSet = spec.data().probeSet();
+        if (spec.data().synth() != null) {
+            Path dataDir = out.resolve("data");
+            SynthConfig cfg = synthConfig(spec.data().synth());
+            if (!Files.exists(dataDir.resolve("truth"))) {
+                say("generating synthetic data (" + cfg.tokens() + " tokens, d = " + cfg.d() + ") into " + dataDir);
+                SynthFiles.write(dataDir, cfg);
+            }
+            shards = dataDir.resolve("shards");
+            truth = dataDir.resolve("truth");
+        }
+        LinkedHashSet<Double> l0s = new LinkedHashSet<>(spec.confirm().l0s());
+        LinkedHashSet<Long> seeds = new LinkedHashSet<>(spec.confirm().seeds());
+        if (spec.screen() != null) {
+            l0s.add(spec.screen().l0());
+            seeds.add(spec.screen().seed());
+        }
+        Map<String, Object> metadata = new LinkedHashMap<>();
+        metadata.put("study", spec.name());
+        return new SweepSpec(shards, spec.data().evalShards(), List.of(ArchKind.ATM), new ArrayList<>(l0s),
+                new ArrayList<>(seeds), spec.width(), spec.tokens(), spec.batch(), spec.evalTokens(), probeSet, truth,
+                out, "cpu", null, Map.of(), metadata, quiet);
+    }
+
+    /** SynthConfig from the study's snake_case keys over {@link SynthConfig#defaults()}. */
+    static SynthConfig synthConfig(Map<String, Object> keys) {
+        SynthConfig d = SynthConfig.defaults();
+        Map<String, Object> m = new LinkedHashMap<>();
+        m.put("tokens", d.tokens());
+        m.put("eval_tokens", d.evalTokens());
+        m.put("d", d.d());
+        m.put("trees", d.trees());
+        m.put("children", d.children());
+        m.put("independent", d.independent());
+        m.put("parent_rate", d.parentRate());
+        m.put("child_prob", d.childProb());
+        m.put("independent_rate", d.independentRate());
+        m.put("magnitude_mean", d.magnitudeMean());
+        m.put("magnitude_std", d.magnitudeStd());
+        m.put("noise_std", d.noiseStd());
+        m.put("orthogonal", d.orthogonal());
+        m.put("seed", d.seed());
+        m.put("shard_tokens", d.shardTokens());
+        for (Map.Entry<String, Object> e : keys.entrySet()) {
+            if (!m.containsKey(e.getKey())) {
+                throw new UserError("study config: data.synth." + e.getKey() + " is not a generator setting (known: "
+                        + String.join(", ", m.keySet()) + ")");
+            }
+            m.put(e.getKey(), e.getValue());
+        }
+        try {
+            return new SynthConfig(num(m, "tokens").longValue(), num(m, "eval_tokens").intValue(),
+                    num(m, "d").intValue(), num(m, "trees").intValue(), num(m, "children").intValue(),
+                    num(m, "independent").intValue(), num(m, "parent_rate").doubleValue(),
+                    num(m, "child_prob").doubleValue(), num(m, "independent_rate").doubleValue(),
+                    num(m, "magnitude_mean").doubleValue(), num(m, "magnitude_std").doubleValue(),
+                    num(m, "noise_std").doubleValue(), Boolean.parseBoolean(String.valueOf(m.get("orthogonal"))),
+                    num(m, "seed").longValue(), num(m, "shard_tokens").intValue());
+        } catch (ClassCastException e) {
+            throw new UserError("study config: data.synth values must be numbers (orthogonal: true/false)");
+        }
+    }
+
+    private static Number num(Map<String, Object> m, String key) {
+        return (Number) m.get(key);
+    }
+
+    private void say(String s) {
+        if (!quiet) {
+            log.println("atmsae study: " + s);
+        }
+    }
+}

@@ -1,0 +1,154 @@
+package dev.atmsae.study;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atmsae.cli.Main;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A reduced study end to end (tiny sizes, about a minute on two cores): the configurations expand (baselines, one
+ * centre per base, one-factor changes, a seeded random draw), screening selects, confirmation runs baselines and
+ * the selection at two L0 targets × two seeds, the report is written, a baseline forced off its L0 target is
+ * flagged and left out of the comparisons, and a second invocation retrains nothing.
+ */
+class StudyTest {
+    @TempDir
+    Path dir;
+
+    static final String CONFIG = """
+            {
+              "name": "reduced study (test)",
+              "data": {"synth": {"tokens": 12000, "eval_tokens": 1500, "d": 16, "trees": 2, "children": 3,
+                                 "independent": 4}},
+              "width": 24, "tokens": 12000, "batch": 256, "eval_tokens": 2048,
+              "common": {"lr": 0.003, "relu:l1_coeff": 200, "relu:l0_ctrl_active_frac": 0},
+              "baselines": ["topk", "relu"],
+              "atm": {
+                "bases": ["relu", "topk"],
+                "centre": {"atm_mask_rate": 1.0},
+                "one_factor": [{"atm_rescale": true}],
+                "random": {"count": 1, "seed": 5, "bases": ["topk"],
+                           "ranges": {"atm_mask_rate": {"min": 0.1, "max": 3, "log": true},
+                                      "atm_p_max": {"min": 0.3, "max": 0.9}}}
+              },
+              "screen": {"l0": 3, "seed": 1},
+              "confirm": {"l0": [2, 3], "seeds": [1, 2], "top": 2}
+            }
+            """;
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void reducedStudyExpandsSelectsReportsFlagsAndReuses() throws Exception {
+        Path config = dir.resolve("study.json");
+        Files.writeString(config, CONFIG);
+        Path out = dir.resolve("out");
+        String[] args = {"study", "--config", config.toString(), "--out", out.toString(), "--engine", "cpu",
+            "--quiet"};
+        StringWriter stdout = new StringWriter();
+        StringWriter stderr = new StringWriter();
+        assertEquals(0, Main.run(new PrintWriter(stdout), new PrintWriter(stderr), args), stderr.toString());
+
+        Map<String, Object> study = new ObjectMapper().readValue(Files.readString(out.resolve("study.json")),
+                new TypeReference<Map<String, Object>>() { });
+        List<String> names = ((List<Map<String, Object>>) study.get("candidates")).stream()
+                .map(c -> (String) c.get("name")).toList();
+        assertEquals(List.of("topk", "relu", "atm-relu", "atm-relu+rescale=true", "atm-topk", "atm-topk+rescale=true",
+                "atm-topk+r1"), names);
+        List<Map<String, Object>> runs = (List<Map<String, Object>>) study.get("runs");
+        long screen = runs.stream().filter(r -> r.get("stage").equals("screen")).count();
+        assertEquals(7, screen);
+        List<String> selected = (List<String>) study.get("selected");
+        assertTrue(!selected.isEmpty() && selected.size() <= 2, "selected " + selected);
+        assertFalse(selected.contains("relu") || selected.contains("topk"), "only ATM configurations are selected");
+        long confirm = runs.stream().filter(r -> r.get("stage").equals("confirm")).count();
+        assertEquals((2 + selected.size()) * 2 * 2, confirm);
+
+        // relu was pinned off its target (huge λ, controller off): flagged, never compared
+        for (Map<String, Object> r : runs) {
+            if (r.get("name").equals("relu")) {
+                assertEquals(true, r.get("flagged"), "relu run " + r);
+            }
+            if (r.get("name").equals("topk")) {
+                assertEquals(false, r.get("flagged"), "topk's L0 is k");
+            }
+        }
+        for (Map<String, Object> cell : (List<Map<String, Object>>) study.get("cells")) {
+            if (cell.get("name").equals("relu")) {
+                assertEquals(0, ((Number) cell.get("seeds")).intValue());
+                assertNull(cell.get("win_margin"));
+            }
+            if (cell.get("name").equals("topk")) {
+                List<Number> ci = (List<Number>) cell.get("full_absorption_ci95");
+                double abs = ((Number) cell.get("full_absorption")).doubleValue();
+                assertTrue(ci.get(0).doubleValue() >= 0 && ci.get(0).doubleValue() <= abs + 1e-12
+                        && abs <= ci.get(1).doubleValue() + 1e-12 && ci.get(1).doubleValue() <= 1, "CI in [0, 1]");
+                assertNull(cell.get("win_margin"), "TopK is the reference, not compared with itself");
+            }
+        }
+        String md = Files.readString(out.resolve("study.md"));
+        assertTrue(md.contains("## Verdict") && md.contains("## Ablation") && md.contains("## Flagged runs"), md);
+        assertTrue(md.contains("| relu | screen | 3 | 1 |"), "flagged relu listed:\n" + md);
+        assertTrue(Files.size(out.resolve("pareto-confirm.png")) > 1000);
+        assertTrue(Files.size(out.resolve("pareto-screen.png")) > 1000);
+        assertTrue(stdout.toString().contains("report:"));
+
+        // A second invocation retrains nothing and writes the same numbers.
+        Path metrics = out.resolve("runs/atm-topk-l0_3-s1/metrics.json");
+        long before = Files.getLastModifiedTime(metrics).toMillis();
+        String firstJson = Files.readString(out.resolve("study.json"));
+        assertEquals(0, Main.run(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), args));
+        assertEquals(before, Files.getLastModifiedTime(metrics).toMillis());
+        assertEquals(firstJson, Files.readString(out.resolve("study.json")));
+    }
+
+    @Test
+    void badConfigIsAOneLineErrorNamingTheKey() throws Exception {
+        Path config = dir.resolve("bad.json");
+        Files.writeString(config, CONFIG.replace("\"top\": 2", "\"top\": 2, \"tops\": 3"));
+        StringWriter stderr = new StringWriter();
+        assertEquals(1, Main.run(new PrintWriter(new StringWriter()), new PrintWriter(stderr), "study", "--config",
+                config.toString(), "--out", dir.resolve("o").toString(), "--engine", "cpu"));
+        assertTrue(stderr.toString().contains("confirm.tops"), stderr.toString());
+        assertEquals(1, stderr.toString().strip().lines().count(), stderr.toString());
+    }
+
+    /** The committed stage files parse and expand to what issue 10 asks (matryoshka aside until it is merged). */
+    @Test
+    void committedStageConfigsMeetTheIssuesShape() {
+        Path studies = Path.of("..", "studies");
+        StudySpec stage1 = StudySpec.read(studies.resolve("stage1.json"));
+        assertTrue(stage1.baselines().containsAll(List.of("topk", "batchtopk", "matryoshka", "jumprelu", "relu")));
+        StudySpec runnable = new StudySpec(stage1.name(), stage1.data(), stage1.width(), stage1.tokens(),
+                stage1.batch(), stage1.evalTokens(), stage1.common(),
+                stage1.baselines().stream().filter(b -> !b.equals("matryoshka")).toList(), stage1.atm(),
+                stage1.screen(), stage1.confirm(), stage1.absorption());
+        List<Candidate> candidates = Candidates.expand(runnable);
+        assertTrue(candidates.stream().filter(Candidate::isAtm).count() >= 30);
+        assertEquals(List.of(8.0, 16.0, 32.0), stage1.confirm().l0s());
+        assertEquals(3, stage1.confirm().seeds().size());
+        assertTrue(stage1.confirm().top() >= 6);
+        Map<String, Object> synth = stage1.data().synth();
+        assertTrue(((Number) synth.get("trees")).intValue() >= 12 && ((Number) synth.get("d")).intValue() >= 64);
+        int features = ((Number) synth.get("trees")).intValue() * (1 + ((Number) synth.get("children")).intValue())
+                + ((Number) synth.get("independent")).intValue();
+        assertTrue(stage1.width() >= 4 * features && stage1.tokens() >= 1_000_000);
+
+        StudySpec stage2 = StudySpec.read(studies.resolve("stage2.json"));
+        assertEquals("probe", stage2.absorption());
+        assertEquals(3, stage2.atm().fromTop());
+        assertEquals(List.of(16.0, 32.0), stage2.confirm().l0s());
+        assertTrue(stage2.width() >= 3072 && stage2.tokens() >= 2_000_000);
+    }
+}
