@@ -1,6 +1,7 @@
 package dev.atmsae.arch;
 
 import dev.atmsae.engine.Engine;
+import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.train.TrainConfig;
 
@@ -20,7 +21,9 @@ import java.util.Map;
  * </ol>
  * Dense products per step (each B×n×d): encode, decode, E, ∂W_dec, ∂W_enc = 5 while nothing can be masked
  * (before mask_start or p ≡ 0); 7 once masking is on (second decode and ∂f̃); with {@code atm_stats_every} &gt; 1 the
- * steps between statistics skip E while masking (6) and compute ∂f directly otherwise (5).
+ * steps between statistics skip E while masking (6) and compute ∂f directly otherwise (5). On sparse batches
+ * ({@link DenseCodeSae}) only the encode is dense: E is sampled at the active entries (step 3's ρ needs it only where
+ * f &gt; 0), the mask, both decodes and every backward product run on the active entries.
  * Host traffic per step: a, q, ρ down and p up (O(n) floats), plus the few scalars of {@link StepMetrics}.
  *
  * <p>Export: {@code atm_eval_mask = none} → SAELens {@code standard} (the plain ReLU SAE). {@code gate} → SAELens
@@ -39,6 +42,9 @@ final class AtmSae extends DenseCodeSae {
     private final Tensor pTensor;
     private final Tensor l1Grad;
     private final Tensor perLatent;
+    /** Sparse path: the masked values of the active entries, and those entries with them (shares rowPtr, idx). */
+    private final Tensor maskedVal;
+    private final SparseCodes maskedActive;
     /** Host buffers for the O(n) per-step traffic (allocation-free steps). */
     private final float[] hostA, hostQ, hostR, hostP, hostSum;
 
@@ -55,6 +61,13 @@ final class AtmSae extends DenseCodeSae {
         pTensor = own(engine.allocF32(1, n));
         l1Grad = own(engine.allocF32(1, n));
         perLatent = own(engine.allocF32(1, n));
+        if (active != null) {
+            maskedVal = own(engine.allocF32(1, active.capacity()));
+            maskedActive = new SparseCodes(active.rowPtr(), active.idx(), maskedVal, batch, active.capacity());
+        } else {
+            maskedVal = null;
+            maskedActive = null;
+        }
         hostA = new float[n];
         hostQ = new float[n];
         hostR = new float[n];
@@ -84,9 +97,14 @@ final class AtmSae extends DenseCodeSae {
         double rate = schedules.maskRate(step);
         boolean statsStep = (step - 1) % cfg.atmStatsEvery() == 0;
         if (statsStep) {
-            engine.gemm(false, true, -1f, err, wDec.value(), 0f, eDotD);
             engine.rowSumSquares(wDec.value(), dNormSq);
-            engine.atmStats(f, eDotD, dNormSq, statA, statQ, statR);
+            if (sparseStep()) { // ⟨e_b, d_i⟩ only where f > 0: elsewhere it is multiplied by 0
+                activeKernels.sampledDots(active, err, wDec.value(), -1f, gVal);
+                activeKernels.sparseAtmStats(active, gVal, dNormSq, statA, statQ, statR);
+            } else {
+                engine.gemm(false, true, -1f, err, wDec.value(), 0f, eDotD);
+                engine.atmStats(f, eDotD, dNormSq, statA, statQ, statR);
+            }
             engine.download(statA, hostA);
             engine.download(statQ, hostQ);
             engine.download(statR, hostR);
@@ -95,16 +113,21 @@ final class AtmSae extends DenseCodeSae {
             stats.recompute(rate);
         }
         int maskable = stats.maskableCount();
-
-        Tensor code;
-        Tensor residual;
-        Tensor gF = eDotD; // E is consumed by the statistics above; the buffer now receives ∂L/∂f̃
         if (maskable > 0) {
             double[] p = stats.p();
             for (int i = 0; i < n; i++) {
                 hostP[i] = (float) p[i];
             }
             engine.upload(pTensor, hostP);
+        }
+        if (sparseStep()) {
+            return sparseBackward(x, step, coeff, l0, maskable);
+        }
+
+        Tensor code;
+        Tensor residual;
+        Tensor gF = eDotD; // E is consumed by the statistics above; the buffer now receives ∂L/∂f̃
+        if (maskable > 0) {
             engine.atmMask(f, pTensor, cfg.seed(), step, 0L, fMasked);
             denseResidual(fMasked, errMasked);
             engine.gemm(false, true, 2f / batch, errMasked, wDec.value(), 0f, gF);
@@ -128,6 +151,28 @@ final class AtmSae extends DenseCodeSae {
         denseDecoderGrad(code, residual);
         engine.reluBackward(code, gF, l1Grad, h);
         denseEncoderGrads(h, residual);
+        return new Parts(mse, coeff * l1, 0, l0, l0Masked, (double) maskable / n, stats.meanP(), stats.theta());
+    }
+
+    /** Steps 4–5 on the active entries: the mask, decode and every backward product touch only them. */
+    private Parts sparseBackward(Tensor x, long step, double coeff, double l0, int maskable) {
+        SparseCodes code = active;
+        Tensor residual = err;
+        if (maskable > 0) {
+            activeKernels.sparseAtmMask(active, pTensor, cfg.seed(), step, 0L, maskedVal);
+            code = maskedActive;
+            sparseResidual(maskedActive, x, decoded, errMasked);
+            residual = errMasked;
+        }
+        double mse = engine.sumSquares(residual) / batch;
+        double l0Masked = maskable > 0 ? (double) engine.countPositive(maskedVal) / batch : l0;
+        activeKernels.sparseColSum(code, perLatent);
+        double l1 = hostSum(perLatent, hostSum) / batch;
+        engine.fill(l1Grad, (float) (coeff / batch));
+
+        sparseDecoderGrad(code, residual, gXhat, gVal);
+        activeKernels.sparseReluBackward(code, l1Grad, gVal);
+        sparseEncoderGrads(code, gVal, residual);
         return new Parts(mse, coeff * l1, 0, l0, l0Masked, (double) maskable / n, stats.meanP(), stats.theta());
     }
 

@@ -54,18 +54,14 @@ abstract class SparseCodeSae extends SaeBase {
         engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
         selectCodes(step);
         engine.countFiresSparse(codes, fires);
-        engine.sparseDecode(codes, wDec.value(), bDec.value(), xhat);
-        engine.residual(xhat, x, err);
+        sparseResidual(codes, x, xhat, err);
         double errSq = engine.sumSquares(err);
         double mse = errSq / batch;
         double l0 = inferenceL0();
 
-        engine.copy(err, gXhat);
-        engine.scale(gXhat, 2f / batch);
-        engine.fill(wDec.grad(), 0f);
+        sparseDecoderGrad(codes, err, gXhat, gVal);
         engine.fill(wEnc.grad(), 0f);
         engine.fill(bEnc.grad(), 0f);
-        engine.sparseDecodeBackward(codes, gXhat, wDec.value(), gVal, wDec.grad());
         engine.sparseReluMask(codes, gVal);
         engine.sparseEncoderBackward(codes, gVal, xc, wEnc.grad(), bEnc.grad());
         double aux = auxK(errSq);

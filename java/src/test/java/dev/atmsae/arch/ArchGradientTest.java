@@ -27,6 +27,10 @@ class ArchGradientTest {
     static final double LR = 1e-2, ADAM_EPS = 1e-3;
 
     static RefSae.Ctx ctx(ArchKind arch) {
+        return ctx(arch, N, B);
+    }
+
+    static RefSae.Ctx ctx(ArchKind arch, int N, int B) {
         RefSae.Ctx c = new RefSae.Ctx();
         c.arch = arch;
         c.coeff = arch == ArchKind.JUMPRELU ? 0.3 : 0.7;
@@ -88,6 +92,10 @@ class ArchGradientTest {
     }
 
     static TrainConfig config(ArchKind arch) {
+        return config(arch, N, B);
+    }
+
+    static TrainConfig config(ArchKind arch, int N, int B) {
         Map<String, Object> m = new HashMap<>();
         m.put("width", N);
         m.put("k", 3);
@@ -141,27 +149,55 @@ class ArchGradientTest {
         return r;
     }
 
+    /** A test problem: widths, batch rows, and a shift of b_enc that sets how many codes fire. */
+    record Shape(int d, int n, int rows, double bEncShift) {
+    }
+
+    /** Codes about half dense: dense-code architectures take the dense path. */
+    static final Shape DENSE = new Shape(D, N, B, 0);
+    /**
+     * b_enc shifted down so that about 2–4% of the 16·96 entries are active (for JumpReLU: above θ − ε), below
+     * DenseCodeSae.SPARSE_MAX_DENSITY: the step takes the active-entry path.
+     */
+    static final Shape SPARSE = new Shape(D, 96, 16, -2.6);
+
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void engineStepMatchesReference(ArchKind arch) {
-        checkEngineStep(arch, 1);
+        checkEngineStep(arch, 1, DENSE);
     }
 
     /** atm_stats_every = 2 and an even step: statistics are held, p follows the rate, the mask path skips E. */
     @org.junit.jupiter.api.Test
     void atmStepBetweenStatisticsUpdates() {
-        checkEngineStep(ArchKind.ATM, 2);
+        checkEngineStep(ArchKind.ATM, 2, DENSE);
     }
 
-    private void checkEngineStep(ArchKind arch, int statsEvery) {
-        TrainConfig cfg = config(arch).with("atm_stats_every", statsEvery);
+    /** The same step on sparse codes: relu, atm and jumprelu run decode and backward on the active entries only. */
+    @ParameterizedTest
+    @EnumSource(value = ArchKind.class, names = {"RELU", "ATM", "JUMPRELU"})
+    void sparseCodeStepMatchesReference(ArchKind arch) {
+        checkEngineStep(arch, 1, SPARSE);
+    }
+
+    @org.junit.jupiter.api.Test
+    void atmSparseStepBetweenStatisticsUpdates() {
+        checkEngineStep(ArchKind.ATM, 2, SPARSE);
+    }
+
+    private void checkEngineStep(ArchKind arch, int statsEvery, Shape shape) {
+        int D = shape.d(), N = shape.n(), B = shape.rows();
+        TrainConfig cfg = config(arch, N, B).with("atm_stats_every", statsEvery);
         RefSae ref = RefSae.random(D, N, 7);
         if (arch.unitNormDecoder()) {
             ref.normalizeDecoderRows();
         }
+        for (int i = 0; i < N; i++) {
+            ref.bEnc[i] += shape.bEncShift();
+        }
         ref = rounded(ref);
         double[] x = toDouble(toFloat(RefSae.randomRows(B, D, 8)));
-        RefSae.Ctx c = ctx(arch);
+        RefSae.Ctx c = ctx(arch, N, B);
         try (CpuEngine e = new CpuEngine(1, false); Sae sae = SaeFactory.create(e, cfg, D, TOTAL, null);
              Tensor xt = e.allocF32(B, D)) {
             load(e, sae, ref);
@@ -179,10 +215,14 @@ class ArchGradientTest {
             sae.restoreScalars(s);
             e.upload(xt, toFloat(x));
             StepMetrics m = sae.trainStep(xt, STEP);
+            if (sae instanceof DenseCodeSae dense) {
+                assertEquals(shape.bEncShift() != 0, dense.sparseStep(), "path taken (true: active entries)");
+                assertTrue(m.l0() > 0, "some code fires");
+            }
 
             if (arch == ArchKind.ATM) {
                 // the reference ATM statistics from the unmasked forward, then the mask from the reference p
-                RefSae.Ctx open = ctx(arch);
+                RefSae.Ctx open = ctx(arch, N, B);
                 java.util.Arrays.fill(open.kept, true);
                 RefSae.Result r0 = ref.eval(open, x, B);
                 double rate = new Schedules(cfg, TOTAL).maskRate(STEP);
@@ -227,6 +267,13 @@ class ArchGradientTest {
                 }
             }
             int size = arch == ArchKind.JUMPRELU ? g.length : g.length - N;
+            if (arch == ArchKind.JUMPRELU) {
+                double thetaGrad = 0;
+                for (int i = g.length - N; i < g.length; i++) {
+                    thetaGrad += Math.abs(g[i]);
+                }
+                assertTrue(thetaGrad > 0, "some pre-activation lies inside the STE window");
+            }
             double norm = 0, maxG = 0;
             for (int k = 0; k < size; k++) {
                 norm += g[k] * g[k];
