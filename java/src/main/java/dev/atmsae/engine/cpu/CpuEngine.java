@@ -33,6 +33,8 @@ public final class CpuEngine implements Engine, ActiveEntryKernels {
     private final AtmMasking atmMasking;
     private final ActiveEntries activeEntries;
     private float[] theta = new float[0];
+    private long tensorsAllocated;
+    private long bytesAllocated;
     private boolean closed;
 
     /** An engine on all available processors, with OpenBLAS when installed. */
@@ -92,12 +94,28 @@ public final class CpuEngine implements Engine, ActiveEntryKernels {
 
     @Override
     public Tensor allocF32(int rows, int cols) {
-        return new CpuTensor(rows, cols, Tensor.DType.F32);
+        return counted(new CpuTensor(rows, cols, Tensor.DType.F32));
     }
 
     @Override
     public Tensor allocI32(int rows, int cols) {
-        return new CpuTensor(rows, cols, Tensor.DType.I32);
+        return counted(new CpuTensor(rows, cols, Tensor.DType.I32));
+    }
+
+    private CpuTensor counted(CpuTensor t) {
+        tensorsAllocated++;
+        bytesAllocated += t.bytes();
+        return t;
+    }
+
+    /** Tensors allocated through this engine so far (a steady-state training step allocates none). */
+    public long tensorsAllocated() {
+        return tensorsAllocated;
+    }
+
+    /** Off-heap bytes allocated through this engine so far. */
+    public long bytesAllocated() {
+        return bytesAllocated;
     }
 
     @Override
