@@ -9,7 +9,8 @@ out="${BENCH_OUT:-$root/bench-out}"
 mkdir -p "$out"
 cp="$root/benchmarks/target/atmsae-benchmarks.jar:$root/java/target/atmsae.jar:$root/java/target/lib/*"
 run() {
-  "$java_home/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
+  # BENCH_JAVA_OPTS: extra JVM flags, e.g. -XX:UseAVX=2 (with OPENBLAS_CORETYPE=Haswell) to emulate an AVX2 machine
+  "$java_home/bin/java" ${BENCH_JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
     --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx8g -cp "$cp" "$@" \
     2> >(grep -v --line-buffered '^WARNING: Using incubator modules' >&2)
 }
