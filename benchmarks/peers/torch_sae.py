@@ -188,24 +188,18 @@ def unit_norm_project(sae):
     g.sub_((g * w).sum(1, keepdim=True) / w.pow(2).sum(1, keepdim=True) * w)
 
 
-def run_one(arch, n, precision, mode, args, device):
-    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
-    torch.backends.cudnn.allow_tf32 = precision == "tf32"
-    sae = Sae(arch, args.d, n, args.k, args.batch, device)
+def make_step(sae, arch, precision, loss_fn, device):
+    """One training step (forward, backward, clip, projection, Adam, renormalisation) as a function of the batch;
+    shared by the GPU benchmark and the CPU peer (torch_cpu_sae.py). Fused Adam where the device has it (CUDA)."""
     opt = torch.optim.Adam(sae.parameters(), lr=1e-4, betas=(0.0 if arch == "jumprelu" else 0.9, 0.999), eps=1e-8,
-                           fused=True)
-    gen = torch.Generator(device=device).manual_seed(7)
-    xs = [torch.randn(args.batch, args.d, device=device, generator=gen) for _ in range(4)]
-    loss_fn = sae.loss
-    if mode == "compile":
-        loss_fn = torch.compile(sae.loss)
+                           **({"fused": True} if device.type == "cuda" else {}))
 
     def step(x):
         sae.tokens_seen += x.shape[0]
         if sae.tokens_seen >= sae.dead_window and not sae.aux_active:
             sae.aux_active = True   # (a full implementation would also reset fires per window, as atmsae does)
         opt.zero_grad(set_to_none=True)
-        with torch.autocast("cuda", dtype=torch.bfloat16, enabled=precision == "bf16"):
+        with torch.autocast(device.type, dtype=torch.bfloat16, enabled=precision == "bf16"):
             loss = loss_fn(x)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(sae.parameters(), 1.0)
@@ -215,6 +209,21 @@ def run_one(arch, n, precision, mode, args, device):
         if arch != "relu":
             with torch.no_grad():
                 sae.w_dec.div_(sae.w_dec.norm(dim=1, keepdim=True))
+        return loss
+
+    return step, opt
+
+
+def run_one(arch, n, precision, mode, args, device):
+    torch.backends.cuda.matmul.allow_tf32 = precision == "tf32"
+    torch.backends.cudnn.allow_tf32 = precision == "tf32"
+    sae = Sae(arch, args.d, n, args.k, args.batch, device)
+    gen = torch.Generator(device=device).manual_seed(7)
+    xs = [torch.randn(args.batch, args.d, device=device, generator=gen) for _ in range(4)]
+    loss_fn = sae.loss
+    if mode == "compile":
+        loss_fn = torch.compile(sae.loss)
+    step, opt = make_step(sae, arch, precision, loss_fn, device)
 
     for i in range(args.warmup):
         step(xs[i % 4])

@@ -1,5 +1,6 @@
 package dev.atmsae.arch;
 
+import dev.atmsae.engine.ActiveEntryKernels;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
@@ -76,6 +77,21 @@ final class AtmMask implements AutoCloseable {
         engine.gemm(false, true, -1f, err, wDec, 0f, eDotD);
         engine.rowSumSquares(wDec, dNormSq);
         engine.atmStats(f, eDotD, dNormSq, statA, statQ, statR);
+        engine.download(statA, hostA);
+        engine.download(statQ, hostQ);
+        engine.download(statR, hostR);
+        stats.update(hostA, hostQ, hostR, rate);
+    }
+
+    /**
+     * {@link #updateDense} on sparse batches: E_{b,i} = ⟨e_b, d_i⟩ only at the active entries of f (ρ multiplies it
+     * by f, which is 0 elsewhere), sampled into {@code dots} (one value per entry), then the same statistics.
+     */
+    void updateActive(ActiveEntryKernels kernels, SparseCodes active, Tensor err, Tensor wDec, Tensor dots,
+                      double rate) {
+        engine.rowSumSquares(wDec, dNormSq);
+        kernels.sampledDots(active, err, wDec, -1f, dots);
+        kernels.sparseAtmStats(active, dots, dNormSq, statA, statQ, statR);
         engine.download(statA, hostA);
         engine.download(statQ, hostQ);
         engine.download(statR, hostR);

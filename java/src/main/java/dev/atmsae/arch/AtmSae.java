@@ -1,6 +1,7 @@
 package dev.atmsae.arch;
 
 import dev.atmsae.engine.Engine;
+import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.train.TrainConfig;
 
@@ -20,7 +21,9 @@ import java.util.Map;
  * </ol>
  * Dense products per step (each B×n×d): encode, decode, E, ∂W_dec, ∂W_enc = 5 while nothing can be masked
  * (before mask_start or p ≡ 0); 7 once masking is on (second decode and ∂f̃); with {@code atm_stats_every} &gt; 1 the
- * steps between statistics skip E while masking (6) and compute ∂f directly otherwise (5).
+ * steps between statistics skip E while masking (6) and compute ∂f directly otherwise (5). On sparse batches
+ * ({@link DenseCodeSae}) only the encode is dense: E is sampled at the active entries (step 3's ρ needs it only where
+ * f &gt; 0), the mask, both decodes and every backward product run on the active entries.
  * Host traffic per step: a, q, ρ down and p up (O(n) floats), plus the few scalars of {@link StepMetrics}.
  *
  * <p>The mask, its mode ({@code atm_mask_mode}: per token and latent, or per latent for the whole batch) and the
@@ -38,6 +41,9 @@ final class AtmSae extends DenseCodeSae {
     private final Tensor errMasked;
     private final Tensor l1Grad;
     private final Tensor perLatent;
+    /** Sparse path: the masked values of the active entries, and those entries with them (shares rowPtr, idx). */
+    private final Tensor maskedVal;
+    private final SparseCodes maskedActive;
     /** Host buffer for the L1 sum (allocation-free steps). */
     private final float[] hostSum;
 
@@ -49,6 +55,13 @@ final class AtmSae extends DenseCodeSae {
         errMasked = own(engine.allocF32(batch, d));
         l1Grad = own(engine.allocF32(1, n));
         perLatent = own(engine.allocF32(1, n));
+        if (active != null) {
+            maskedVal = own(engine.allocF32(1, active.capacity()));
+            maskedActive = new SparseCodes(active.rowPtr(), active.idx(), maskedVal, batch, active.capacity());
+        } else {
+            maskedVal = null;
+            maskedActive = null;
+        }
         hostSum = new float[n];
     }
 
@@ -74,17 +87,26 @@ final class AtmSae extends DenseCodeSae {
         double rate = schedules.maskRate(step);
         boolean statsStep = mask.statisticsStep(step);
         if (statsStep) {
-            mask.updateDense(f, err, wDec.value(), eDotD, rate);
+            if (sparseStep()) { // ⟨e_b, d_i⟩ only where f > 0: elsewhere it is multiplied by 0
+                mask.updateActive(activeKernels, active, err, wDec.value(), gVal, rate);
+            } else {
+                mask.updateDense(f, err, wDec.value(), eDotD, rate);
+            }
         } else {
             mask.recompute(rate);
         }
         int maskable = mask.maskableCount();
+        if (maskable > 0) {
+            mask.prepare(step);
+        }
+        if (sparseStep()) {
+            return sparseBackward(x, step, coeff, l0, maskable);
+        }
 
         Tensor code;
         Tensor residual;
         Tensor gF = eDotD; // E is consumed by the statistics above; the buffer now receives ∂L/∂f̃
         if (maskable > 0) {
-            mask.prepare(step);
             mask.maskDense(f, step, fMasked);
             denseResidual(fMasked, errMasked);
             engine.gemm(false, true, 2f / batch, errMasked, wDec.value(), 0f, gF);
@@ -111,6 +133,32 @@ final class AtmSae extends DenseCodeSae {
             mask.scaleDense(h); // atm_rescale: ∂f̃/∂f = s_i on kept entries
         }
         denseEncoderGrads(h, residual);
+        AtmStatistics stats = mask.statistics();
+        return new Parts(mse, coeff * l1, 0, l0, l0Masked, (double) maskable / n, stats.meanP(), stats.theta());
+    }
+
+    /** Steps 4–5 on the active entries: the mask, decode and every backward product touch only them. */
+    private Parts sparseBackward(Tensor x, long step, double coeff, double l0, int maskable) {
+        SparseCodes code = active;
+        Tensor residual = err;
+        if (maskable > 0) {
+            mask.maskSparse(active, active.val(), step, maskedVal);
+            code = maskedActive;
+            sparseResidual(maskedActive, x, decoded, errMasked);
+            residual = errMasked;
+        }
+        double mse = engine.sumSquares(residual) / batch;
+        double l0Masked = maskable > 0 ? (double) engine.countPositive(maskedVal) / batch : l0;
+        activeKernels.sparseColSum(code, perLatent);
+        double l1 = hostSum(perLatent, hostSum) / batch;
+        engine.fill(l1Grad, (float) (coeff / batch));
+
+        sparseDecoderGrad(code, residual, gXhat, gVal);
+        activeKernels.sparseReluBackward(code, l1Grad, gVal);
+        if (maskable > 0 && mask.rescales()) {
+            mask.maskSparse(active, gVal, step, gVal); // atm_rescale: ∂f̃/∂f = s_i on kept entries (masked ones are 0)
+        }
+        sparseEncoderGrads(code, gVal, residual);
         AtmStatistics stats = mask.statistics();
         return new Parts(mse, coeff * l1, 0, l0, l0Masked, (double) maskable / n, stats.meanP(), stats.theta());
     }

@@ -12,17 +12,23 @@ import java.util.Map;
  * {@code jumpReluBackward}); unit-norm decoder rows; Adam β1 = 0 by default. Export: SAELens {@code jumprelu} with
  * threshold θ (folded like the encoder).
  *
- * <p>Dense products per step (each B×n×d): encode, decode, ∂f, ∂W_dec, ∂W_enc — 5.
+ * <p>Dense products per step (each B×n×d): encode, decode, ∂f, ∂W_dec, ∂W_enc — 5; on sparse batches
+ * ({@link DenseCodeSae}) only the encode: the others run on the entries with h &gt; θ − ε (active or in the window).
  */
 final class JumpReluSae extends DenseCodeSae {
     private final Param logTheta;
     private final Tensor gF;
+    /** The active-entry floor θ − ε (device and host copies, reused every step). */
+    private final Tensor floor;
+    private final float[] hostFloor;
 
     JumpReluSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
         logTheta = param("log_threshold", 1, n);
         engine.fill(logTheta.value(), (float) Math.log(cfg.jumpReluThetaInit()));
         gF = own(engine.allocF32(batch, n));
+        floor = own(engine.allocF32(1, n));
+        hostFloor = new float[n];
     }
 
     @Override
@@ -35,16 +41,38 @@ final class JumpReluSae extends DenseCodeSae {
         engine.jumpRelu(h, logTheta.value(), f);
     }
 
+    /**
+     * θ_i − ε: the straight-through estimator's window (|h − θ_i| &lt; ε/2) and the active codes (h &gt; θ_i) both lie
+     * above it, with a margin of ε/2 against rounding. θ as the engine computes it: float(exp(float log θ)).
+     */
+    @Override
+    protected Tensor supportFloor() {
+        engine.download(logTheta.value(), hostFloor);
+        float eps = (float) cfg.jumpReluEps();
+        for (int i = 0; i < n; i++) {
+            hostFloor[i] = (float) Math.exp(hostFloor[i]) - eps;
+        }
+        engine.upload(floor, hostFloor);
+        return floor;
+    }
+
     @Override
     protected Parts forwardBackward(Tensor x, long step, double coeff) {
         double l0 = forwardToResidual(x);
         double mse = engine.sumSquares(err) / batch;
-        engine.gemm(false, true, 2f / batch, err, wDec.value(), 0f, gF);
-        denseDecoderGrad(f, err);
-        // f is no longer needed: it receives ∂L/∂h
-        engine.jumpReluBackward(h, logTheta.value(), gF, (float) cfg.jumpReluEps(), (float) (coeff / batch), f,
-                logTheta.grad());
-        denseEncoderGrads(f, err);
+        float eps = (float) cfg.jumpReluEps();
+        if (sparseStep()) {
+            sparseDecoderGrad(active, err, gXhat, gVal);
+            activeKernels.sparseJumpReluBackward(active, h, logTheta.value(), eps, (float) (coeff / batch), gVal,
+                    logTheta.grad());
+            sparseEncoderGrads(active, gVal, err);
+        } else {
+            engine.gemm(false, true, 2f / batch, err, wDec.value(), 0f, gF);
+            denseDecoderGrad(f, err);
+            // f is no longer needed: it receives ∂L/∂h
+            engine.jumpReluBackward(h, logTheta.value(), gF, eps, (float) (coeff / batch), f, logTheta.grad());
+            denseEncoderGrads(f, err);
+        }
         return new Parts(mse, coeff * l0, 0, l0, l0, 0, 0, 0);
     }
 

@@ -8,7 +8,8 @@ import dev.atmsae.train.TrainConfig;
  * ReLU + L1, Anthropic April-2024 style (architectures.md): f = ReLU(h), loss = MSE + λ·(1/B)·Σ_b Σ_i f_{b,i}·‖d_i‖,
  * decoder norms free (the penalty carries them). Export: SAELens {@code standard}.
  *
- * <p>Dense products per step (each B×n×d): encode, decode, ∂f = err·W_decᵀ, ∂W_dec = fᵀ·err, ∂W_enc = ∂hᵀ·xc — 5.
+ * <p>Dense products per step (each B×n×d): encode, decode, ∂f = err·W_decᵀ, ∂W_dec = fᵀ·err, ∂W_enc = ∂hᵀ·xc — 5;
+ * on sparse batches ({@link DenseCodeSae}) only the encode, the other four running on the active entries.
  * Plus O(n·d): ‖d_i‖ (row sums of squares) and the penalty's ∂/∂d_i = λ/B·(Σ_b f_{b,i})·d_i/‖d_i‖.
  */
 final class ReluSae extends DenseCodeSae {
@@ -48,7 +49,11 @@ final class ReluSae extends DenseCodeSae {
 
         engine.rowSumSquares(wDec.value(), perLatent);
         engine.download(perLatent, normSq);
-        engine.colSum(f, 1f, perLatent, false);
+        if (sparseStep()) {
+            activeKernels.sparseColSum(active, perLatent);
+        } else {
+            engine.colSum(f, 1f, perLatent, false);
+        }
         engine.download(perLatent, fSum);
         double penalty = 0;
         for (int i = 0; i < n; i++) {
@@ -59,11 +64,18 @@ final class ReluSae extends DenseCodeSae {
         }
         engine.upload(l1Grad, gradF);
 
-        engine.gemm(false, true, 2f / batch, err, wDec.value(), 0f, gF);
-        denseDecoderGrad(f, err);
-        rowScaler.addScaledRows(gradRow, wDec.value(), wDec.grad());
-        engine.reluBackward(f, gF, l1Grad, h);
-        denseEncoderGrads(h, err);
+        if (sparseStep()) {
+            sparseDecoderGrad(active, err, gXhat, gVal);
+            rowScaler.addScaledRows(gradRow, wDec.value(), wDec.grad());
+            activeKernels.sparseReluBackward(active, l1Grad, gVal);
+            sparseEncoderGrads(active, gVal, err);
+        } else {
+            engine.gemm(false, true, 2f / batch, err, wDec.value(), 0f, gF);
+            denseDecoderGrad(f, err);
+            rowScaler.addScaledRows(gradRow, wDec.value(), wDec.grad());
+            engine.reluBackward(f, gF, l1Grad, h);
+            denseEncoderGrads(h, err);
+        }
         return new Parts(mse, coeff / batch * penalty, 0, l0, l0, 0, 0, 0);
     }
 

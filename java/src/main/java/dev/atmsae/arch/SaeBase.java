@@ -1,6 +1,7 @@
 package dev.atmsae.arch;
 
 import dev.atmsae.engine.Engine;
+import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.train.DeadLatentTracker;
@@ -218,6 +219,33 @@ abstract class SaeBase implements Sae {
     /** g_b_dec −= g_b_enc·W_enc (b_dec's path through xc = x − b_dec); call after g_b_enc is final. */
     protected final void biasDecoderEncoderPath() {
         engine.gemm(false, false, -1f, bEnc.grad(), wEnc.value(), 1f, bDec.grad());
+    }
+
+    // ------------------------------------------------------------------------------------------------ sparse helpers
+
+    /** err = x̂ − x with x̂ = Σ_j val_j·W_dec[idx_j] + b_dec decoded from the codes' nonzero entries (into xhat). */
+    protected final void sparseResidual(SparseCodes codes, Tensor x, Tensor xhat, Tensor out) {
+        engine.sparseDecode(codes, wDec.value(), bDec.value(), xhat);
+        engine.residual(xhat, x, out);
+    }
+
+    /**
+     * gW_dec = (2/B)·fᵀ·err from the entries (written), and gVal[j] = ∂MSE/∂val_j = (2/B)·⟨err_b, d_i⟩ at every
+     * stored entry; gXhat receives (2/B)·err.
+     */
+    protected final void sparseDecoderGrad(SparseCodes codes, Tensor residual, Tensor gXhat, Tensor gVal) {
+        engine.copy(residual, gXhat);
+        engine.scale(gXhat, 2f / batch);
+        engine.fill(wDec.grad(), 0f);
+        engine.sparseDecodeBackward(codes, gXhat, wDec.value(), gVal, wDec.grad());
+    }
+
+    /** gW_enc and g_b_enc from ∂L/∂h at the entries (written), then g_b_dec (see {@link #denseEncoderGrads}). */
+    protected final void sparseEncoderGrads(SparseCodes codes, Tensor gPre, Tensor residual) {
+        engine.fill(wEnc.grad(), 0f);
+        engine.fill(bEnc.grad(), 0f);
+        engine.sparseEncoderBackward(codes, gPre, xc, wEnc.grad(), bEnc.grad());
+        biasDecoderGrad(residual, 2f / batch);
     }
 
     /** x̂ = ones·b_dec + f·W_dec for dense codes f [B, n] (inference). */

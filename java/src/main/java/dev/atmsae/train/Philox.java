@@ -31,11 +31,27 @@ public final class Philox {
     private Philox() {
     }
 
-    /** The ten-round Philox-4x32 block function: writes 4 words to {@code out} (not on hot paths: 4 passes). */
+    /**
+     * The ten-round Philox-4x32 block function: writes the 4 words to {@code out} in one pass (the dense ATM mask's
+     * scalar path calls it once per 4 latents of every active token, so it must not run the rounds four times).
+     */
     public static void block(int k0, int k1, int c0, int c1, int c2, int c3, int[] out) {
-        for (int w = 0; w < 4; w++) {
-            out[w] = word(k0, k1, c0, c1, c2, c3, w);
+        for (int round = 0; round < 10; round++) {
+            long p0 = (M0 & 0xFFFFFFFFL) * (c0 & 0xFFFFFFFFL);
+            long p1 = (M1 & 0xFFFFFFFFL) * (c2 & 0xFFFFFFFFL);
+            int hi0 = (int) (p0 >>> 32), lo0 = (int) p0;
+            int hi1 = (int) (p1 >>> 32), lo1 = (int) p1;
+            c0 = hi1 ^ c1 ^ k0;
+            c1 = lo1;
+            c2 = hi0 ^ c3 ^ k1;
+            c3 = lo0;
+            k0 += W0;
+            k1 += W1;
         }
+        out[0] = c0;
+        out[1] = c1;
+        out[2] = c2;
+        out[3] = c3;
     }
 
     /** One word of the block (word in 0..3), allocation-free. */

@@ -40,6 +40,11 @@ class ArchGradientTest {
 
     /** As {@link #ctx(ArchKind, ArchKind)}, with Matryoshka's loss form {@code matryoshkaLoss}. */
     static RefSae.Ctx ctx(ArchKind arch, ArchKind mech, String matryoshkaLoss) {
+        return ctx(arch, mech, matryoshkaLoss, N, B);
+    }
+
+    /** The context at another width N and batch B (the sparse-code step test). */
+    static RefSae.Ctx ctx(ArchKind arch, ArchKind mech, String matryoshkaLoss, int N, int B) {
         RefSae.Ctx c = new RefSae.Ctx();
         c.arch = arch;
         c.base = arch == ArchKind.ATM && mech != ArchKind.ATM ? mech : null;
@@ -135,11 +140,19 @@ class ArchGradientTest {
     }
 
     static TrainConfig config(ArchKind arch) {
-        return TrainConfig.defaults(arch).with(testKeys());
+        return config(arch, N, B);
+    }
+
+    static TrainConfig config(ArchKind arch, int N, int B) {
+        return TrainConfig.defaults(arch).with(testKeys(N, B));
     }
 
     /** The keys every gradient test sets (small shapes, no warm-up, a smooth Adam step). */
     static Map<String, Object> testKeys() {
+        return testKeys(N, B);
+    }
+
+    static Map<String, Object> testKeys(int N, int B) {
         Map<String, Object> m = new HashMap<>();
         m.put("width", N);
         m.put("k", 3);
@@ -206,8 +219,40 @@ class ArchGradientTest {
         checkEngineStep(ArchKind.ATM, 2);
     }
 
+    /** A test problem: widths, batch rows, and a shift of b_enc that sets how many codes fire. */
+    record Shape(int d, int n, int rows, double bEncShift) {
+    }
+
+    /** Codes about half dense: dense-code architectures take the dense path. */
+    static final Shape DENSE = new Shape(D, N, B, 0);
+    /**
+     * b_enc shifted down so that about 2–4% of the 16·96 entries are active (for JumpReLU: above θ − ε), below
+     * DenseCodeSae.SPARSE_MAX_DENSITY: the step takes the active-entry path.
+     */
+    static final Shape SPARSE = new Shape(D, 96, 16, -2.6);
+
+    /** The same step on sparse codes: relu, atm and jumprelu run decode and backward on the active entries only. */
+    @ParameterizedTest
+    @EnumSource(value = ArchKind.class, names = {"RELU", "ATM", "JUMPRELU"})
+    void sparseCodeStepMatchesReference(ArchKind arch) {
+        checkEngineStep(arch, 1, SPARSE);
+    }
+
+    @org.junit.jupiter.api.Test
+    void atmSparseStepBetweenStatisticsUpdates() {
+        checkEngineStep(ArchKind.ATM, 2, SPARSE);
+    }
+
     private void checkEngineStep(ArchKind arch, int statsEvery) {
-        checkEngineStep(config(arch).with("atm_stats_every", statsEvery));
+        checkEngineStep(arch, statsEvery, DENSE);
+    }
+
+    private void checkEngineStep(ArchKind arch, int statsEvery, Shape shape) {
+        checkEngineStep(config(arch, shape.n(), shape.rows()).with("atm_stats_every", statsEvery), shape);
+    }
+
+    static void checkEngineStep(TrainConfig cfg) {
+        checkEngineStep(cfg, DENSE);
     }
 
     /**
@@ -215,7 +260,8 @@ class ArchGradientTest {
      * the reference p, and the mask the engine must draw from it (token: u(seed, step, b, i) &lt; p_i; latent:
      * u(seed, step, LATENT_TOKEN, i) &lt; p_i for every row), fixed in the reference like any other input.
      */
-    static void checkEngineStep(TrainConfig cfg) {
+    static void checkEngineStep(TrainConfig cfg, Shape shape) {
+        int D = shape.d(), N = shape.n(), B = shape.rows();
         ArchKind arch = cfg.arch();
         ArchKind mech = cfg.sparsityKind();
         int statsEvery = cfg.atmStatsEvery();
@@ -223,9 +269,12 @@ class ArchGradientTest {
         if (arch.unitNormDecoder()) {
             ref.normalizeDecoderRows();
         }
+        for (int i = 0; i < N; i++) {
+            ref.bEnc[i] += shape.bEncShift();
+        }
         ref = rounded(ref);
         double[] x = toDouble(toFloat(RefSae.randomRows(B, D, 8)));
-        RefSae.Ctx c = ctx(arch, mech, cfg.matryoshkaLoss());
+        RefSae.Ctx c = ctx(arch, mech, cfg.matryoshkaLoss(), N, B);
         try (CpuEngine e = new CpuEngine(1, false); Sae sae = SaeFactory.create(e, cfg, D, TOTAL, null);
              Tensor xt = e.allocF32(B, D)) {
             load(e, sae, ref);
@@ -243,10 +292,14 @@ class ArchGradientTest {
             sae.restoreScalars(s);
             e.upload(xt, toFloat(x));
             StepMetrics m = sae.trainStep(xt, STEP);
+            if (sae instanceof DenseCodeSae dense) {
+                assertEquals(shape.bEncShift() != 0, dense.sparseStep(), "path taken (true: active entries)");
+                assertTrue(m.l0() > 0, "some code fires");
+            }
 
             if (arch == ArchKind.ATM) {
                 // the reference ATM statistics from the unmasked forward, then the mask from the reference p
-                RefSae.Ctx open = ctx(arch, mech);
+                RefSae.Ctx open = ctx(arch, mech, cfg.matryoshkaLoss(), N, B);
                 java.util.Arrays.fill(open.kept, true);
                 RefSae.Result r0 = ref.eval(open, x, B);
                 double rate = new Schedules(cfg, TOTAL).maskRate(STEP);
@@ -299,6 +352,13 @@ class ArchGradientTest {
                 }
             }
             int size = mech == ArchKind.JUMPRELU ? g.length : g.length - N;
+            if (mech == ArchKind.JUMPRELU) {
+                double thetaGrad = 0;
+                for (int i = g.length - N; i < g.length; i++) {
+                    thetaGrad += Math.abs(g[i]);
+                }
+                assertTrue(thetaGrad > 0, "some pre-activation lies inside the STE window");
+            }
             double norm = 0, maxG = 0;
             for (int k = 0; k < size; k++) {
                 norm += g[k] * g[k];

@@ -37,9 +37,12 @@ final class AtmMasking {
     private static final int CHUNK = 4 * LANES;
     /**
      * Chunks with at most this many maskable entries use the scalar Philox: one vector pass over a chunk's LANES
-     * blocks costs about as much as this many scalar blocks.
+     * blocks costs about as much as this many scalar blocks. On 8-int-lane units (AVX2) every chunk does: there the
+     * vector path was measured no faster than the scalar one (JDK 25, AMD EPYC: ~450 ms of CPU per [4096, 6144] mask
+     * either way) and, not fully intrinsified, it boxed ~60 MB of heap per call on each thread, a steady stream of
+     * garbage in every training step. The vector path stays for 16-lane units (AVX-512), where it was measured faster.
      */
-    private static final int SCALAR_MAX = 12;
+    private static final int SCALAR_MAX = LANES >= 16 ? 12 : CHUNK;
     private static final int M0 = 0xD2511F53;
     private static final int M1 = 0xCD9E8D57;
     private static final int W0 = 0x9E3779B9;

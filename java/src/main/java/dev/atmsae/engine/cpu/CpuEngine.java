@@ -1,5 +1,6 @@
 package dev.atmsae.engine.cpu;
 
+import dev.atmsae.engine.ActiveEntryKernels;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
@@ -23,7 +24,7 @@ import static dev.atmsae.engine.cpu.Vec.geti;
  * ({@link TiledGemm}; the inner dimension is never split); whole-tensor reductions sum fixed blocks in block order;
  * selections merge integer counts. Not thread-safe: one caller at a time.
  */
-public final class CpuEngine implements Engine {
+public final class CpuEngine implements Engine, ActiveEntryKernels {
     private final int threads;
     private final WorkerPool pool;
     private final WorkerScratch[] scratch;
@@ -36,7 +37,10 @@ public final class CpuEngine implements Engine {
     private final SparseKernels sparse;
     private final AtmMasking atmMasking;
     private final PrefixKernels prefix;
+    private final ActiveEntries activeEntries;
     private float[] theta = new float[0];
+    private long tensorsAllocated;
+    private long bytesAllocated;
     private boolean closed;
 
     /** An engine on all available processors, with the BLAS {@code ATMSAE_BLAS} picks (bundled OpenBLAS by default). */
@@ -74,6 +78,7 @@ public final class CpuEngine implements Engine {
         this.sparse = new SparseKernels(pool);
         this.atmMasking = new AtmMasking(pool, scratch);
         this.prefix = new PrefixKernels(pool);
+        this.activeEntries = new ActiveEntries(pool);
     }
 
     /** Whether dense products use OpenBLAS (false: the pure-Java fallback). */
@@ -100,12 +105,28 @@ public final class CpuEngine implements Engine {
 
     @Override
     public Tensor allocF32(int rows, int cols) {
-        return new CpuTensor(rows, cols, Tensor.DType.F32);
+        return counted(new CpuTensor(rows, cols, Tensor.DType.F32));
     }
 
     @Override
     public Tensor allocI32(int rows, int cols) {
-        return new CpuTensor(rows, cols, Tensor.DType.I32);
+        return counted(new CpuTensor(rows, cols, Tensor.DType.I32));
+    }
+
+    private CpuTensor counted(CpuTensor t) {
+        tensorsAllocated++;
+        bytesAllocated += t.bytes();
+        return t;
+    }
+
+    /** Tensors allocated through this engine so far (a steady-state training step allocates none). */
+    public long tensorsAllocated() {
+        return tensorsAllocated;
+    }
+
+    /** Off-heap bytes allocated through this engine so far. */
+    public long bytesAllocated() {
+        return bytesAllocated;
     }
 
     @Override
@@ -593,6 +614,109 @@ public final class CpuEngine implements Engine {
     public long countPositive(Tensor t) {
         CpuTensor c = f32(t, "t");
         return rowKernels.countPositive(c.segment(), c.size());
+    }
+
+    // ---------------------------------------------------------------- active entries of dense codes
+
+    @Override
+    public long gatherActive(Tensor f, Tensor h, Tensor floor, SparseCodes codes) {
+        CpuTensor tf = f32(f, "f");
+        int rows = tf.rows();
+        int n = tf.cols();
+        checkCodes(codes, rows);
+        MemorySegment floorSeg = optionalRow(floor, n, "floor", "gatherActive floor");
+        MemorySegment key = tf.segment();
+        if (floorSeg != null) {
+            CpuTensor th = f32(h, "h");
+            sameShape(tf, th, "gatherActive");
+            key = th.segment();
+        }
+        return activeEntries.gather(tf.segment(), key, floorSeg, rows, n, seg(codes.rowPtr()), seg(codes.idx()),
+                seg(codes.val()), codes.capacity());
+    }
+
+    @Override
+    public void sampledDots(SparseCodes codes, Tensor a, Tensor w, float alpha, Tensor out) {
+        CpuTensor ta = f32(a, "a");
+        CpuTensor tw = f32(w, "w");
+        CpuTensor to = f32(out, "out");
+        checkCodes(codes, ta.rows());
+        shape(tw, tw.rows(), ta.cols(), "sampledDots w");
+        shape(to, 1, codes.capacity(), "sampledDots out");
+        checkEntries(codes, tw.rows());
+        sparse.sampledDots(seg(codes.rowPtr()), seg(codes.idx()), codes.batch(), codes.capacity(), ta.segment(),
+                tw.segment(), ta.cols(), alpha, to.segment());
+    }
+
+    @Override
+    public void sparseColSum(SparseCodes codes, Tensor out) {
+        CpuTensor to = f32(out, "out");
+        checkCodes(codes, codes.batch());
+        checkEntries(codes, to.cols());
+        activeEntries.colSum(seg(codes.rowPtr()), seg(codes.idx()), seg(codes.val()), codes.batch(), to.cols(),
+                to.segment());
+    }
+
+    @Override
+    public void sparseReluBackward(SparseCodes codes, Tensor l1Grad, Tensor gVal) {
+        CpuTensor tg = f32(gVal, "gVal");
+        checkCodes(codes, codes.batch());
+        shape(tg, 1, codes.capacity(), "sparseReluBackward gVal");
+        MemorySegment l1 = null;
+        if (l1Grad != null) {
+            CpuTensor tl = f32(l1Grad, "l1Grad");
+            checkEntries(codes, tl.cols());
+            l1 = optionalRow(l1Grad, tl.cols(), "l1Grad", "sparseReluBackward l1Grad");
+        }
+        activeEntries.reluBackward(seg(codes.rowPtr()), seg(codes.idx()), seg(codes.val()), codes.batch(),
+                codes.capacity(), l1, tg.segment());
+    }
+
+    @Override
+    public void sparseJumpReluBackward(SparseCodes codes, Tensor h, Tensor logTheta, float eps, float l0Coeff,
+                                       Tensor gVal, Tensor gLogTheta) {
+        CpuTensor th = f32(h, "h");
+        CpuTensor tg = f32(gVal, "gVal");
+        CpuTensor tgl = f32(gLogTheta, "gLogTheta");
+        int n = th.cols();
+        checkCodes(codes, th.rows());
+        checkEntries(codes, n);
+        shape(tg, 1, codes.capacity(), "sparseJumpReluBackward gVal");
+        shape(tgl, 1, n, "sparseJumpReluBackward gLogTheta");
+        float[] thresholds = thresholds(logTheta, n);
+        activeEntries.jumpReluBackward(seg(codes.rowPtr()), seg(codes.idx()), codes.batch(), codes.capacity(),
+                th.segment(), thresholds, n, eps, l0Coeff, tg.segment(), tgl.segment());
+    }
+
+    @Override
+    public void sparseAtmStats(SparseCodes codes, Tensor eDotD, Tensor dNormSq, Tensor a, Tensor q, Tensor rho) {
+        CpuTensor te = f32(eDotD, "eDotD");
+        CpuTensor td = f32(dNormSq, "dNormSq");
+        int n = td.cols();
+        checkCodes(codes, codes.batch());
+        checkEntries(codes, n);
+        shape(te, 1, codes.capacity(), "sparseAtmStats eDotD");
+        CpuTensor ta = f32(a, "a");
+        CpuTensor tq = f32(q, "q");
+        CpuTensor tr = f32(rho, "rho");
+        shape(td, 1, n, "sparseAtmStats dNormSq");
+        shape(ta, 1, n, "sparseAtmStats a");
+        shape(tq, 1, n, "sparseAtmStats q");
+        shape(tr, 1, n, "sparseAtmStats rho");
+        activeEntries.atmStats(seg(codes.rowPtr()), seg(codes.idx()), seg(codes.val()), codes.batch(), te.segment(),
+                td.segment(), n, ta.segment(), tq.segment(), tr.segment());
+    }
+
+    @Override
+    public void sparseAtmMask(SparseCodes codes, Tensor p, long seed, long step, long rowOffset, Tensor maskedVal) {
+        CpuTensor tp = f32(p, "p");
+        CpuTensor tm = f32(maskedVal, "maskedVal");
+        checkCodes(codes, codes.batch());
+        checkEntries(codes, tp.cols());
+        shape(tp, 1, tp.cols(), "sparseAtmMask p");
+        shape(tm, 1, codes.capacity(), "sparseAtmMask maskedVal");
+        activeEntries.atmMask(seg(codes.rowPtr()), seg(codes.idx()), seg(codes.val()), codes.batch(),
+                codes.capacity(), tp.segment(), seed, step, rowOffset, tm.segment());
     }
 
     @Override

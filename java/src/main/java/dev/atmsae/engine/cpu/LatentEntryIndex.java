@@ -29,9 +29,9 @@ final class LatentEntryIndex {
             throw new IllegalArgumentException("sparse codes: rowPtr[0] = " + geti(rowPtr, 0) + ", rowPtr[B] = "
                     + total + " outside [0, capacity " + capacity + "]");
         }
-        if (entries.length < total) {
-            entries = new int[total];
-            entryRow = new int[total];
+        if (entries.length < total) { // sized to the capacity: grown once per code buffer, not per batch
+            entries = new int[capacity];
+            entryRow = new int[capacity];
         }
         java.util.Arrays.fill(start, 0, n + 1, 0);
         for (int b = 0; b < rows; b++) {

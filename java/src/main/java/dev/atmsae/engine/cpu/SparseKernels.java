@@ -47,18 +47,24 @@ final class SparseKernels {
                         MemorySegment gXhat, MemorySegment wDec, int n, int d, MemorySegment gVal,
                         MemorySegment gWDec) {
         index.build(rowPtr, idx, val, rows, capacity, n);
+        sampledDots(rowPtr, idx, rows, capacity, gXhat, wDec, d, 1f, gVal);
+        scatterRows(val, gXhat, gWDec, null, n, d);
+    }
+
+    /** out[j] = alpha·⟨a[row(j)], w[idx_j]⟩ for j &lt; rowPtr[B], 0 beyond (a [rows, d], w [n, d]). */
+    void sampledDots(MemorySegment rowPtr, MemorySegment idx, int rows, int capacity, MemorySegment a,
+                     MemorySegment w, int d, float alpha, MemorySegment out) {
         int total = geti(rowPtr, rows);
-        pool.run(rows, Math.max(1, 4096 / Math.max(1, d)), (w, from, to) -> {
+        pool.run(rows, Math.max(1, 4096 / Math.max(1, d)), (worker, from, to) -> {
             for (int b = from; b < to; b++) {
                 long g = (long) b * d;
                 int end = geti(rowPtr, b + 1);
                 for (int j = geti(rowPtr, b); j < end; j++) {
-                    set(gVal, j, Vec.dot(gXhat, g, wDec, (long) geti(idx, j) * d, d));
+                    set(out, j, alpha * Vec.dot(a, g, w, (long) geti(idx, j) * d, d));
                 }
             }
         });
-        gVal.asSlice((long) total << 2, (long) (capacity - total) << 2).fill((byte) 0);
-        scatterRows(val, gXhat, gWDec, null, n, d);
+        out.asSlice((long) total << 2, (long) (capacity - total) << 2).fill((byte) 0);
     }
 
     /** gWEnc[idx_j] += gPre_j·xc[row(j)], gBEnc[idx_j] += gPre_j for entries with val_j ≠ 0. */
