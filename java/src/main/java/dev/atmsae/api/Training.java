@@ -4,7 +4,7 @@ import dev.atmsae.arch.StepMetrics;
 import dev.atmsae.data.ActivationLoader;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.train.Checkpoint;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 import dev.atmsae.train.Trainer;
 import dev.atmsae.util.UserError;
 import java.nio.file.Path;

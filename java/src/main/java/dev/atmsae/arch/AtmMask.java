@@ -4,8 +4,8 @@ import dev.atmsae.engine.ActiveEntryKernels;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
-import dev.atmsae.train.Philox;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.Philox;
+import dev.atmsae.core.TrainConfig;
 
 import java.util.Map;
 

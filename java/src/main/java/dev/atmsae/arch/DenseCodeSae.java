@@ -4,7 +4,7 @@ import dev.atmsae.engine.ActiveEntryKernels;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 
 /**
  * The dense-code family (ReLU, ATM, JumpReLU): codes f [B, n] are an elementwise activation of the pre-activations

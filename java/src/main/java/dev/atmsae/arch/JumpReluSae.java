@@ -1,8 +1,9 @@
 package dev.atmsae.arch;
 
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Tensor;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 
 import java.util.Map;
 

@@ -1,8 +1,9 @@
 package dev.atmsae.arch;
 
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Tensor;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 
 /**
  * ReLU + L1, Anthropic April-2024 style (architectures.md): f = ReLU(h), loss = MSE + λ·(1/B)·Σ_b Σ_i f_{b,i}·‖d_i‖,

@@ -1,7 +1,7 @@
 package dev.atmsae.arch;
 
 import dev.atmsae.engine.Engine;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 
 /** Creates the {@link Sae} for a configuration. */
 public final class SaeFactory {

@@ -1,6 +1,6 @@
 package dev.atmsae.cli;
 
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.report.MarkdownTable;
 import dev.atmsae.sweep.Aggregate;
 import dev.atmsae.sweep.RunResult;

@@ -2,11 +2,11 @@ package dev.atmsae.cli;
 
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.data.ActivationLoader;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.train.Checkpoint;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 import dev.atmsae.train.Trainer;
 import dev.atmsae.util.UserError;
 import java.io.IOException;

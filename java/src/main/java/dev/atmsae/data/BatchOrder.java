@@ -1,6 +1,6 @@
 package dev.atmsae.data;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 
 /**
  * Which rows make up batch g — a pure function of (rows, batch size B, shuffle window S, shuffle flag, seed), so the

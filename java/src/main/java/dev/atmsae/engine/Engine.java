@@ -170,7 +170,7 @@ public interface Engine extends AutoCloseable {
 
     /**
      * Stochastic thresholded masking (atm.md step 7): fMasked_{b,i} = f_{b,i} unless u(seed, step, rowOffset + b, i)
-     * &lt; p_i, then 0. The uniform comes from {@link dev.atmsae.train.Philox#maskUniform}, bitwise identical on every
+     * &lt; p_i, then 0. The uniform comes from {@link dev.atmsae.core.Philox#maskUniform}, bitwise identical on every
      * engine. Returns nothing; L0 after masking is measured separately.
      */
     void atmMask(Tensor f, Tensor p, long seed, long step, long rowOffset, Tensor fMasked);
@@ -184,7 +184,7 @@ public interface Engine extends AutoCloseable {
     /**
      * ATM's mask on sparse codes (atm_base topk/batchtopk): for entry j of row b, latent i = idx_j,
      * out_j = 0 when u(seed, step, rowOffset + b, i) &lt; p_i, else values_j·scale_i (scale null: 1); entries past
-     * rowPtr[B] get 0. The uniform is {@link dev.atmsae.train.Philox#maskUniform}'s, so an entry is masked exactly
+     * rowPtr[B] get 0. The uniform is {@link dev.atmsae.core.Philox#maskUniform}'s, so an entry is masked exactly
      * when {@link #atmMask} would mask it in the dense form. {@code values} and {@code out} are [1, capacity] and may
      * be the same tensor (applied to the codes' values, then to their gradient, it masks both alike).
      */

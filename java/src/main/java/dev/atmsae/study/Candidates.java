@@ -1,7 +1,7 @@
 package dev.atmsae.study;
 
 import com.fasterxml.jackson.core.type.TypeReference;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 import dev.atmsae.util.UserError;
 
 import java.io.IOException;

@@ -1,12 +1,12 @@
 package dev.atmsae.study;
 
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.eval.synth.SynthConfig;
 import dev.atmsae.eval.synth.SynthFiles;
 import dev.atmsae.sweep.Sweep;
 import dev.atmsae.sweep.SweepSpec;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 import dev.atmsae.util.UserError;
 
 import java.io.PrintStream;

@@ -2,7 +2,7 @@ package dev.atmsae.sweep;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.data.ActivationLoader;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.eval.EngineCodes;
@@ -22,7 +22,7 @@ import dev.atmsae.eval.synth.SynthReportWriter;
 import dev.atmsae.io.AtomicFiles;
 import dev.atmsae.io.SaeLoader;
 import dev.atmsae.io.SaeWeights;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 import dev.atmsae.train.Trainer;
 import dev.atmsae.util.UserError;
 import java.io.IOException;

@@ -1,6 +1,6 @@
 package dev.atmsae.sweep;
 
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.util.UserError;
 import java.nio.file.Path;
 import java.util.List;

@@ -3,6 +3,7 @@ package dev.atmsae.train;
 import dev.atmsae.arch.Sae;
 import dev.atmsae.arch.SaeFactory;
 import dev.atmsae.arch.StepMetrics;
+import dev.atmsae.core.TrainConfig;
 import dev.atmsae.data.BatchStream;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Tensor;

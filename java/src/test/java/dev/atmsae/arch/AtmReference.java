@@ -1,7 +1,7 @@
 package dev.atmsae.arch;
 
-import dev.atmsae.train.Philox;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.Philox;
+import dev.atmsae.core.TrainConfig;
 
 import java.util.Map;
 

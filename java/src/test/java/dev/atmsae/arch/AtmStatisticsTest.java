@@ -1,6 +1,7 @@
 package dev.atmsae.arch;
 
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.ArchKind;
+import dev.atmsae.core.TrainConfig;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

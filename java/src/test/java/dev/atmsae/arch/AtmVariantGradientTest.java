@@ -1,7 +1,8 @@
 package dev.atmsae.arch;
 
-import dev.atmsae.train.Philox;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.ArchKind;
+import dev.atmsae.core.Philox;
+import dev.atmsae.core.TrainConfig;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 

@@ -1,9 +1,10 @@
 package dev.atmsae.arch;
 
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.engine.cpu.CpuEngine;
 import dev.atmsae.io.SaeWeights;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,6 @@
 package dev.atmsae.arch;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 
 /** Random, non-zero, non-centred rows from Philox (test stream 120), for tests that need plain batches. */
 final class ExportLikeData {

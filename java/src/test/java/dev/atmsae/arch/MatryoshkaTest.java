@@ -1,6 +1,7 @@
 package dev.atmsae.arch;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.engine.cpu.CpuEngine;
 import dev.atmsae.io.SaeExport;

@@ -1,6 +1,6 @@
 package dev.atmsae.arch;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 
 /**
  * Synthetic data with a known dictionary: {@code atoms} random unit directions in R^d; each sample is the sum of

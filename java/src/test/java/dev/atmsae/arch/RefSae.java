@@ -1,6 +1,7 @@
 package dev.atmsae.arch;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.ArchKind;
+import dev.atmsae.core.Philox;
 
 import java.util.Arrays;
 

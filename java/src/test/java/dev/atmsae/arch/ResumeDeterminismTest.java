@@ -1,9 +1,10 @@
 package dev.atmsae.arch;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.engine.cpu.CpuEngine;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.TrainConfig;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 

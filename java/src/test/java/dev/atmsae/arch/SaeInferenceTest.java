@@ -3,7 +3,7 @@ package dev.atmsae.arch;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.engine.cpu.CpuEngine;
 import dev.atmsae.io.SaeWeights;
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

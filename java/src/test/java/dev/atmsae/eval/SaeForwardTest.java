@@ -7,7 +7,7 @@ import dev.atmsae.eval.absorption.AbsorptionOptions;
 import dev.atmsae.eval.absorption.AbsorptionReport;
 import dev.atmsae.eval.absorption.ProbeSet;
 import dev.atmsae.io.SaeWeights;
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

@@ -1,6 +1,10 @@
 package dev.atmsae.train;
 
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.arch.DeadLatentTracker;
+import dev.atmsae.core.ArchKind;
+import dev.atmsae.core.Schedules;
+import dev.atmsae.core.SparsityController;
+import dev.atmsae.core.TrainConfig;
 import dev.atmsae.engine.Tensor;
 import dev.atmsae.engine.cpu.CpuEngine;
 import org.junit.jupiter.api.Test;

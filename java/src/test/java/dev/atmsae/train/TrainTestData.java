@@ -1,5 +1,6 @@
 package dev.atmsae.train;
 
+import dev.atmsae.core.Philox;
 import dev.atmsae.data.NpyWriter;
 import java.nio.file.Path;
 

@@ -5,7 +5,8 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.core.ArchKind;
+import dev.atmsae.core.TrainConfig;
 import dev.atmsae.data.ArrayBatchStream;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Engines;

@@ -1,6 +1,6 @@
 package dev.atmsae.harvest.corpus;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import dev.atmsae.util.UserError;
 import java.util.ArrayList;
 import java.util.List;

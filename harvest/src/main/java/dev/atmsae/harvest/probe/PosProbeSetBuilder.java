@@ -14,7 +14,7 @@ import dev.atmsae.harvest.model.Layer;
 import dev.atmsae.harvest.model.MiniLm;
 import dev.atmsae.harvest.model.MiniLmEncoder;
 import dev.atmsae.harvest.model.WordPieceTokenizer;
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;

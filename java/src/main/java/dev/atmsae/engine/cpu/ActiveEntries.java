@@ -1,6 +1,6 @@
 package dev.atmsae.engine.cpu;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;

@@ -1,6 +1,6 @@
 package dev.atmsae.engine.cpu;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 
 import java.lang.foreign.MemorySegment;
 

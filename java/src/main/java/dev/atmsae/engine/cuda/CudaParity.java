@@ -3,7 +3,7 @@ package dev.atmsae.engine.cuda;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

@@ -1,13 +1,13 @@
 package dev.atmsae.engine.cuda;
 
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.arch.Sae;
 import dev.atmsae.arch.SaeFactory;
 import dev.atmsae.arch.StepMetrics;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Tensor;
-import dev.atmsae.train.Philox;
-import dev.atmsae.train.TrainConfig;
+import dev.atmsae.core.Philox;
+import dev.atmsae.core.TrainConfig;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

@@ -30,7 +30,7 @@ public final class ProbeSets {
     public static int[] splitByGroup(int[] group, double testFraction, long seed) {
         int[] split = new int[group.length];
         for (int i = 0; i < group.length; i++) {
-            double u = dev.atmsae.train.Philox.uniform(seed, dev.atmsae.train.Philox.STREAM_SPLIT, group[i] & 0xFFFFFFFFL);
+            double u = dev.atmsae.core.Philox.uniform(seed, dev.atmsae.core.Philox.STREAM_SPLIT, group[i] & 0xFFFFFFFFL);
             split[i] = u < testFraction ? ProbeSet.TEST : ProbeSet.TRAIN;
         }
         return split;

@@ -1,6 +1,6 @@
 package dev.atmsae.eval.synth;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import java.util.stream.IntStream;
 
 /**

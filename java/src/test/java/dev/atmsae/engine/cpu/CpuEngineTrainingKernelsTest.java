@@ -1,7 +1,7 @@
 package dev.atmsae.engine.cpu;
 
 import dev.atmsae.engine.Tensor;
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import org.junit.jupiter.api.AutoClose;
 import org.junit.jupiter.api.Test;
 

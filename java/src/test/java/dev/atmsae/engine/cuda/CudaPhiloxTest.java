@@ -3,7 +3,7 @@ package dev.atmsae.engine.cuda;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.atmsae.eval.SaeForward;
 import dev.atmsae.io.SaeWeights;
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;

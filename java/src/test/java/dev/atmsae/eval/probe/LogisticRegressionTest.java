@@ -3,7 +3,7 @@ package dev.atmsae.eval.probe;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import org.junit.jupiter.api.Test;
 
 class LogisticRegressionTest {

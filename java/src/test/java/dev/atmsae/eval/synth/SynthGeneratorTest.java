@@ -4,7 +4,7 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import dev.atmsae.train.Philox;
+import dev.atmsae.core.Philox;
 import org.junit.jupiter.api.Test;
 
 class SynthGeneratorTest {

@@ -1,4 +1,4 @@
-package dev.atmsae.train;
+package dev.atmsae.core;
 
 import java.util.Map;
 

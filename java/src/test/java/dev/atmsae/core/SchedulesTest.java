@@ -1,6 +1,5 @@
-package dev.atmsae.train;
+package dev.atmsae.core;
 
-import dev.atmsae.arch.ArchKind;
 import org.junit.jupiter.api.Test;
 
 import java.util.Map;

@@ -1,4 +1,4 @@
-package dev.atmsae.train;
+package dev.atmsae.core;
 
 /**
  * Counter-based Philox-4x32-10 (Salmon et al., "Parallel random numbers: as easy as 1, 2, 3", SC'11).

@@ -1,5 +1,6 @@
-package dev.atmsae.train;
+package dev.atmsae.arch;
 
+import dev.atmsae.core.StateValues;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Tensor;
 

@@ -1,7 +1,7 @@
-package dev.atmsae.train;
+package dev.atmsae.core;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.atmsae.arch.ArchKind;
+import dev.atmsae.train.InputScale;
 import dev.atmsae.util.UserError;
 import org.junit.jupiter.api.Test;
 

@@ -1,4 +1,4 @@
-package dev.atmsae.train;
+package dev.atmsae.core;
 
 import static org.junit.jupiter.api.Assertions.*;
 

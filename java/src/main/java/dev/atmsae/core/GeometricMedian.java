@@ -1,4 +1,4 @@
-package dev.atmsae.train;
+package dev.atmsae.core;
 
 /**
  * Geometric median of a set of rows by Weiszfeld's iteration in float64 (the b_dec initialisation): start at the

@@ -1,4 +1,4 @@
-package dev.atmsae.train;
+package dev.atmsae.core;
 
 /**
  * Step-dependent multipliers (architectures.md, "Common training machinery"), pure functions of the step (from 1):
