@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: the main job on the embedded default, from a fresh clone, in about 15 minutes on 2 CPU cores.
+# make demo: the main job on the embedded default, from a fresh clone: about 19 minutes on a 2-core AMD EPYC (2026-11-30).
 #   1. harvest MiniLM (layer 3) activations from the Brown corpus; hold the last shard out for evaluation
 #   2. build the POS probe set (layer 3 + embedding layer, lookup baseline) and SAEBench's first-letter probe set
 #   3. generate the synthetic ground-truth data set
@@ -30,7 +30,19 @@ ARCHS="${DEMO_ARCHS:-atm,topk,batchtopk,jumprelu,relu,matryoshka}"
 # every run's cfg.json, so the comparison stays reproducible. See docs/decisions.md.
 SHORT_RUN_SETTINGS="${DEMO_SETTINGS:---set lr=4e-3 --set jumprelu:lr=1e-2 --set jumprelu_theta_init=0.5 --set jumprelu_eps=0.2}"
 start=$(date +%s)
-step() { echo; echo "== [$(( $(date +%s) - start ))s] $*"; }
+stage_names=(); stage_starts=()
+step() { stage_names+=("$*"); stage_starts+=("$(date +%s)"); echo; echo "== [$(( $(date +%s) - start ))s] $*"; }
+# Per-stage timings and the total, printed at the end (the budget: ≤ 10 minutes on a 2-core box).
+timings() {
+  local now i end
+  now=$(date +%s)
+  echo; echo "demo stage timings:"
+  for i in "${!stage_names[@]}"; do
+    end=${stage_starts[$((i + 1))]:-$now}
+    printf '  %5ss  %s\n' "$(( end - stage_starts[i] ))" "${stage_names[i]}"
+  done
+  printf '  %5ss  total\n' "$(( now - start ))"
+}
 
 mkdir -p "$out/data"
 step "Brown corpus"
@@ -86,4 +98,5 @@ step "Report"
 $atmsae report --sweep "$out/sweep-minilm" --truth-sweep "$out/sweep-truth" --pos-probe-set "$out/data/pos" \
   --pos-probe-set-embeddings "$out/data/pos/embeddings" --first-letter "$out/first-letter-atm.json" \
   --out "$out/report.md"
+timings | tee "$out/timings.txt"
 echo "demo finished in $(( $(date +%s) - start ))s; open $out/report.md"

@@ -50,10 +50,4 @@ public interface ActiveEntryKernels {
      * contribute 0 to every statistic, as in the dense kernel). Outputs [1, n] each, divided by the batch size.
      */
     void sparseAtmStats(SparseCodes codes, Tensor eDotD, Tensor dNormSq, Tensor a, Tensor q, Tensor rho);
-
-    /**
-     * {@link Engine#atmMask} on the entries: maskedVal[j] = 0 when u(seed, step, rowOffset + row(j), idx_j) &lt;
-     * p[idx_j], else val_j (0 beyond the stored total). The same uniforms as the dense mask, so the same entries drop.
-     */
-    void sparseAtmMask(SparseCodes codes, Tensor p, long seed, long step, long rowOffset, Tensor maskedVal);
 }

@@ -1,6 +1,5 @@
 package dev.atmsae.engine.cpu;
 
-import dev.atmsae.core.Philox;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
@@ -16,7 +15,8 @@ import static dev.atmsae.engine.cpu.Vec.seti;
 
 /**
  * The CPU side of {@link dev.atmsae.engine.ActiveEntryKernels}: gathering the active entries of dense codes into CSR
- * and the per-entry parts of the ReLU / JumpReLU / ATM steps. The gather and the mask are parallel over batch rows
+ * and the per-entry parts of the ReLU / JumpReLU / ATM steps (ATM's mask on entries is the engine's atmMaskSparse, shared
+ * with ATM on TopK codes). The gather is parallel over batch rows
  * (each row's entries are its own); the per-latent sums walk the entries once, in entry order, on the calling
  * thread — O(entries), so a few milliseconds at the densities where this path is taken — which gives every latent's
  * sum the dense kernels' order (batch rows ascending) whatever the thread count.
@@ -195,27 +195,6 @@ final class ActiveEntries {
             set(q, i, fired[i] / rows);
             set(rho, i, Math.max(0f, sumR[i] / rows));
         }
-    }
-
-    /** maskedVal[j] = 0 where u(seed, step, rowOffset + row, latent) &lt; p_latent (AtmMasking's rule), else val. */
-    void atmMask(MemorySegment rowPtr, MemorySegment idx, MemorySegment val, int rows, int capacity,
-                 MemorySegment p, long seed, long step, long rowOffset, MemorySegment maskedVal) {
-        pool.run(rows, 64, (w, from, to) -> {
-            for (int b = from; b < to; b++) {
-                int end = geti(rowPtr, b + 1);
-                for (int j = geti(rowPtr, b); j < end; j++) {
-                    float fv = get(val, j);
-                    int i = geti(idx, j);
-                    float pv = get(p, i);
-                    if (fv != 0f && pv > 0f && Philox.maskUniform(seed, step, rowOffset + b, i) < pv) {
-                        fv = 0f;
-                    }
-                    set(maskedVal, j, fv);
-                }
-            }
-        });
-        int total = geti(rowPtr, rows);
-        maskedVal.asSlice((long) total << 2, (long) (capacity - total) << 2).fill((byte) 0);
     }
 
     /** Zeroes the first n of the three per-latent accumulators (grown once, then reused). */

@@ -708,18 +708,6 @@ public final class CpuEngine implements Engine, ActiveEntryKernels {
     }
 
     @Override
-    public void sparseAtmMask(SparseCodes codes, Tensor p, long seed, long step, long rowOffset, Tensor maskedVal) {
-        CpuTensor tp = f32(p, "p");
-        CpuTensor tm = f32(maskedVal, "maskedVal");
-        checkCodes(codes, codes.batch());
-        checkEntries(codes, tp.cols());
-        shape(tp, 1, tp.cols(), "sparseAtmMask p");
-        shape(tm, 1, codes.capacity(), "sparseAtmMask maskedVal");
-        activeEntries.atmMask(seg(codes.rowPtr()), seg(codes.idx()), seg(codes.val()), codes.batch(),
-                codes.capacity(), tp.segment(), seed, step, rowOffset, tm.segment());
-    }
-
-    @Override
     public void close() {
         if (!closed) {
             closed = true;

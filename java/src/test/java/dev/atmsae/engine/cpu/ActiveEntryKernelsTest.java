@@ -176,7 +176,7 @@ class ActiveEntryKernelsTest {
             e.upload(out, eAt);
             e.sparseAtmStats(codes, out, dn, sa, sq, sr);
             float[] statA = read(e, sa), statQ = read(e, sq), statR = read(e, sr);
-            e.sparseAtmMask(codes, p, 11, 7, 3, out);
+            e.atmMaskSparse(codes, codes.val(), p, null, 11, 7, 3, out);
             float[] masked = read(e, out);
             if (compareDense) {
                 e.colSum(f, 1f, col, false);
@@ -189,7 +189,7 @@ class ActiveEntryKernelsTest {
                 assertBitwise(read(e, sr), statR, "ATM rho");
                 e.atmMask(f, p, 11, 7, 3, fMasked);
                 float[] denseMasked = gather(read(e, fMasked), rowPtr, idx, cap);
-                assertBitwise(denseMasked, masked, "sparseAtmMask vs atmMask");
+                assertBitwise(denseMasked, masked, "atmMaskSparse vs atmMask");
                 int dropped = 0;
                 for (int j = 0; j < total; j++) {
                     dropped += masked[j] == 0f ? 1 : 0;
@@ -264,6 +264,6 @@ class ActiveEntryKernelsTest {
         assertBitwise(one.statA(), three.statA(), "ATM a");
         assertBitwise(one.statQ(), three.statQ(), "ATM q");
         assertBitwise(one.statR(), three.statR(), "ATM rho");
-        assertBitwise(one.masked(), three.masked(), "sparseAtmMask");
+        assertBitwise(one.masked(), three.masked(), "atmMaskSparse");
     }
 }
