@@ -47,6 +47,12 @@ final class AtmJumpReluSae extends DenseCodeSae {
         engine.jumpRelu(h, logTheta.value(), f);
     }
 
+    /** The masked step runs dense (no active-entry variant of the masked STE yet). */
+    @Override
+    protected boolean trainsOnActiveEntries() {
+        return false;
+    }
+
     @Override
     protected Parts forwardBackward(Tensor x, long step, double coeff) {
         double l0 = forwardToResidual(x);

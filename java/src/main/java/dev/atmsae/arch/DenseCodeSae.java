@@ -71,6 +71,14 @@ abstract class DenseCodeSae extends SaeBase {
         return null;
     }
 
+    /**
+     * Whether this architecture's step has an active-entry path; one that trains densely only (ATM on the JumpReLU
+     * base) says false, so no step gathers entries it would not use.
+     */
+    protected boolean trainsOnActiveEntries() {
+        return true;
+    }
+
     /** Whether the current step runs on the active entries (decided in {@link #forwardToResidual}). */
     protected final boolean sparseStep() {
         return sparseStep;
@@ -83,7 +91,7 @@ abstract class DenseCodeSae extends SaeBase {
     protected final double forwardToResidual(Tensor x) {
         engine.encodePre(x, bDec.value(), wEnc.value(), bEnc.value(), xc, h);
         activate(h, f);
-        sparseStep = activeKernels != null
+        sparseStep = activeKernels != null && trainsOnActiveEntries()
                 && activeKernels.gatherActive(f, h, supportFloor(), active) <= active.capacity();
         long positive;
         if (sparseStep) {
