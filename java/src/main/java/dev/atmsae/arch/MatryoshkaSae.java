@@ -33,6 +33,8 @@ final class MatryoshkaSae extends BatchTopKSae {
     private final Tensor biasWeights;
     private final Tensor rowSquares;
     private final float[] hostRowSquares;
+    /** The split view over ATM's masked values (atm_base = matryoshka), made at the first masked step. */
+    private SparseCodes maskedGroupCodes;
 
     MatryoshkaSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
@@ -65,21 +67,24 @@ final class MatryoshkaSae extends BatchTopKSae {
 
     @Override
     public ArchKind kind() {
-        return ArchKind.MATRYOSHKA;
+        return kindOr(ArchKind.MATRYOSHKA);
     }
 
     /**
-     * prefixErr[b·M + m] = x̂_m − x (group contributions by one split decode, then prefix sums); the gradient of
-     * Σ_m w_m·(1/B)Σ_b‖x̂_m − x‖² w.r.t. group m's decoded part is G_m = Σ_{m' ≥ m} (2w_{m'}/B)·prefixErr_{m'}, which
-     * the split backward turns into gVal and ∂W_dec; b_dec's decoder path is Σ_m (2w_m/B)·Σ_b prefixErr_m.
+     * prefixErr[b·M + m] = x̂_m − x (group contributions by one split decode, then prefix sums; {@code residual}
+     * receives the full-width one); the gradient of Σ_m w_m·(1/B)Σ_b‖x̂_m − x‖² w.r.t. group m's decoded part is
+     * G_m = Σ_{m' ≥ m} (2w_{m'}/B)·prefixErr_{m'}, which the split backward turns into gVal and ∂W_dec; b_dec's
+     * decoder path is Σ_m (2w_m/B)·Σ_b prefixErr_m. With ATM on this base {@code trainCodes} are the masked codes:
+     * the same rows and indices, so the same split row pointers over their values.
      */
     @Override
-    protected Reconstruction reconstruct(Tensor x) {
-        engine.splitRowsAtGroups(codes, groupEndsTensor, groupCodes.rowPtr());
-        engine.sparseDecode(groupCodes, wDec.value(), null, prefixErr);
-        engine.prefixResiduals(prefixErr, xc, err);
+    protected Reconstruction decoderLoss(Tensor x, SparseCodes trainCodes, Tensor residual) {
+        SparseCodes split = splitView(trainCodes);
+        engine.splitRowsAtGroups(trainCodes, groupEndsTensor, split.rowPtr());
+        engine.sparseDecode(split, wDec.value(), null, prefixErr);
+        engine.prefixResiduals(prefixErr, xc, residual);
         engine.weightedSuffixSum(prefixErr, gradWeights, prefixGrad);
-        engine.sparseDecodeBackward(groupCodes, prefixGrad, wDec.value(), gVal, wDec.grad());
+        engine.sparseDecodeBackward(split, prefixGrad, wDec.value(), gVal, wDec.grad());
         engine.gemm(false, false, 1f, biasWeights, prefixErr, 0f, bDec.grad());
         engine.rowSumSquares(prefixErr, rowSquares);
         engine.download(rowSquares, hostRowSquares);
@@ -93,6 +98,18 @@ final class MatryoshkaSae extends BatchTopKSae {
             loss += weights[m] * groupSq[m] / batch;
         }
         return new Reconstruction(loss, groupSq[groups - 1]);
+    }
+
+    /** The group-split view over the values of {@code trainCodes}: the codes' own, or (once made) ATM's masked ones. */
+    private SparseCodes splitView(SparseCodes trainCodes) {
+        if (trainCodes.val() == codes.val()) {
+            return groupCodes;
+        }
+        if (maskedGroupCodes == null || maskedGroupCodes.val() != trainCodes.val()) {
+            maskedGroupCodes = new SparseCodes(groupCodes.rowPtr(), codes.idx(), trainCodes.val(), batch * groupEnds.length,
+                    codes.capacity());
+        }
+        return maskedGroupCodes;
     }
 
     @Override

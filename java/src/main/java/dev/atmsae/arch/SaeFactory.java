@@ -19,9 +19,10 @@ public final class SaeFactory {
         }
         return switch (cfg.arch()) {
             case ATM -> switch (cfg.sparsityKind()) {
-                // ATM's mask on a base (atm_base); a new sparse base (e.g. matryoshka) is one more case here
+                // ATM's mask on a base (atm_base)
                 case TOPK -> new TopKSae(engine, cfg, dIn, totalSteps, initSample);
                 case BATCHTOPK -> new BatchTopKSae(engine, cfg, dIn, totalSteps, initSample);
+                case MATRYOSHKA -> new MatryoshkaSae(engine, cfg, dIn, totalSteps, initSample);
                 case JUMPRELU -> new AtmJumpReluSae(engine, cfg, dIn, totalSteps, initSample);
                 default -> new AtmSae(engine, cfg, dIn, totalSteps, initSample);
             };

@@ -80,31 +80,31 @@ abstract class SparseCodeSae extends SaeBase {
         return atmStep(x, step);
     }
 
-    /** The step with ATM's mask on this base's codes (atm_base topk/batchtopk): the decoder trains on the masked codes. */
+    /**
+     * The step with ATM's mask on this base's codes (atm_base topk/batchtopk/matryoshka): the decoder trains on the
+     * masked codes through the base's own reconstruction loss ({@link #decoderLoss}); AuxK and the statistics keep the
+     * unmasked residual err.
+     */
     private Parts atmStep(Tensor x, long step) {
         engine.sparseDecode(codes, wDec.value(), bDec.value(), xhat);
         engine.residual(xhat, x, err);
         double errSq = engine.sumSquares(err);
         double l0 = inferenceL0();
-        // ATM: the decoder trains on the masked codes (AuxK and the statistics keep the unmasked residual err)
         SparseCodeMasking.Step trained = atm.apply(x, step, schedules.maskRate(step), err, wDec.value(), bDec.value(), wDec.grad());
-        Tensor residual = trained.residual();
-        double mse = (trained.masked() ? engine.sumSquares(residual) : errSq) / batch;
         double l0Trained = trained.masked() ? (double) engine.countPositive(trained.codes().val()) / batch : l0;
 
-        engine.copy(residual, gXhat);
-        engine.scale(gXhat, 2f / batch);
         engine.fill(wDec.grad(), 0f);
         engine.fill(wEnc.grad(), 0f);
         engine.fill(bEnc.grad(), 0f);
-        engine.sparseDecodeBackward(trained.codes(), gXhat, wDec.value(), gVal, wDec.grad());
+        Reconstruction r = decoderLoss(x, trained.codes(), trained.residual());
         engine.sparseReluMask(trained.codes(), gVal);
         atm.gradient(trained, gVal, step);
         engine.sparseEncoderBackward(trained.codes(), gVal, xc, wEnc.grad(), bEnc.grad());
         double aux = auxK(errSq);
-        biasDecoderGrad(residual, 2f / batch);
+        biasDecoderEncoderPath();
         AtmStatistics stats = atm.mask().statistics();
-        return new Parts(mse, 0, aux, l0, l0Trained, (double) stats.maskableCount() / n, stats.meanP(), stats.theta());
+        return new Parts(r.errSq() / batch, 0, aux, l0, l0Trained, (double) stats.maskableCount() / n, stats.meanP(),
+                stats.theta(), r.loss());
     }
 
     /** ATM's facts for metadata.atmsae (nothing for the plain architecture); subclasses call it from theirs. */
@@ -141,19 +141,25 @@ abstract class SparseCodeSae extends SaeBase {
     protected record Reconstruction(double loss, double errSq) {
     }
 
-    /**
-     * Decodes {@link #codes}, writes the full-width residual x̂ − x to {@link #err} and the loss's gradients:
-     * {@link #gVal} (per code entry), W_dec's (accumulated into the zeroed grad) and b_dec's decoder path (written;
-     * the encoder path is added later). Here the loss is MSE = (1/B)·Σ_b‖x̂_b − x_b‖².
-     */
-    protected Reconstruction reconstruct(Tensor x) {
+    /** Decodes {@link #codes} into the full-width residual {@link #err} and returns {@link #decoderLoss} of it. */
+    protected final Reconstruction reconstruct(Tensor x) {
         engine.sparseDecode(codes, wDec.value(), bDec.value(), xhat);
         engine.residual(xhat, x, err);
-        double errSq = engine.sumSquares(err);
-        engine.copy(err, gXhat);
+        return decoderLoss(x, codes, err);
+    }
+
+    /**
+     * The reconstruction loss of {@code trainCodes} (the codes, or ATM's masked codes: same rows and indices) whose
+     * full-width residual x̂ − x is already in {@code residual}, and its gradients: {@link #gVal} (per code entry),
+     * W_dec's (accumulated into the zeroed grad) and b_dec's decoder path (written; the encoder path is added later).
+     * Here the loss is MSE = (1/B)·Σ_b‖x̂_b − x_b‖²; Matryoshka adds its prefix losses.
+     */
+    protected Reconstruction decoderLoss(Tensor x, SparseCodes trainCodes, Tensor residual) {
+        double errSq = engine.sumSquares(residual);
+        engine.copy(residual, gXhat);
         engine.scale(gXhat, 2f / batch);
-        engine.sparseDecodeBackward(codes, gXhat, wDec.value(), gVal, wDec.grad());
-        engine.colSum(err, 2f / batch, bDec.grad(), false);
+        engine.sparseDecodeBackward(trainCodes, gXhat, wDec.value(), gVal, wDec.grad());
+        engine.colSum(residual, 2f / batch, bDec.grad(), false);
         return new Reconstruction(errSq / batch, errSq);
     }
 

@@ -36,11 +36,14 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--quiet", description = "Print nothing but errors and the verdict.")
     boolean quiet;
 
+    @Option(names = "--report-only", description = "Train nothing: write the report from the runs finished so far (an interim report; unfinished runs are left out and counted).")
+    boolean reportOnly;
+
     @Override
     public Integer call() {
         StudySpec s = StudySpec.read(config);
         Study.Outcome outcome = new Study(s, out, () -> EngineChoice.open(engine, threads, spec.commandLine()),
-                System.err, quiet).run();
+                System.err, quiet, reportOnly).run();
         StudyReport.write(out, s, outcome);
         spec.commandLine().getOut().println(outcome.analysis().verdictText());
         spec.commandLine().getOut().println("report: " + out.resolve("study.md"));

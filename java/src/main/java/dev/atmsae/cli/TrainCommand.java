@@ -31,7 +31,11 @@ import picocli.CommandLine.Spec;
 @Command(name = "train", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Train a sparse autoencoder on activation shards; writes cfg.json, sae_weights.safetensors,",
                 "sparsity.safetensors (SAELens format), metrics.json and metrics.jsonl into --out.",
-                "Every TrainConfig key can be set with --set key=value (see --list-keys)."})
+                "Every TrainConfig key can be set with --set key=value (see --list-keys).",
+                "ATM: at matched L0 the study of docs/atm-study.md found no ATM configuration that beats TopK,",
+                "BatchTopK and Matryoshka on absorption without costing reconstruction; atm.md's ATM (--preset paper,",
+                "the default) reconstructs far worse than TopK. --preset batchtopk-r0.3 is the best found: it keeps",
+                "parent latents firing with their children on ground truth, at a few % to ~25% more FVU than BatchTopK."})
 public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
@@ -41,6 +45,9 @@ public final class TrainCommand implements Callable<Integer> {
 
     @Option(names = "--arch", paramLabel = "ARCH", description = "atm | topk | batchtopk | jumprelu | relu | matryoshka (alias matryoshka_batchtopk)")
     String arch;
+
+    @Option(names = "--preset", paramLabel = "NAME", description = "ATM preset (atm_preset): paper (atm.md; default) or batchtopk-r0.3 (the ATM study's best, docs/atm-study.md). Options and --set override its keys.")
+    String preset;
 
     @Option(names = "--width", paramLabel = "N", description = "Dictionary width (latents).")
     Integer width;
@@ -209,9 +216,10 @@ public final class TrainCommand implements Callable<Integer> {
             throw usage(e.getMessage());
         }
         putIf(m, "width", width);
+        putIf(m, "atm_preset", preset);
         if (k != null) {
             if (!kind.kControlled() && kind != ArchKind.ATM) {
-                throw usage("--k applies to topk, batchtopk, matryoshka (and atm with atm_base topk/batchtopk) (for " + kind.id() + " use --l1 or --target-l0)");
+                throw usage("--k applies to topk, batchtopk, matryoshka (and atm with atm_base topk/batchtopk/matryoshka) (for " + kind.id() + " use --l1 or --target-l0)");
             }
             m.put("k", k);
         }
@@ -252,7 +260,7 @@ public final class TrainCommand implements Callable<Integer> {
                 {"--batch", batch == null ? null : ""}, {"--lr", lr == null ? null : ""},
                 {"--seed", seed == null ? null : ""}, {"--config", configFile == null ? null : ""},
                 {"--set", sets.isEmpty() ? null : ""}, {"--skip-nonfinite", skipNonFinite == null ? null : ""},
-                {"--shuffle-batches", shuffleBatches == null ? null : ""}};
+                {"--shuffle-batches", shuffleBatches == null ? null : ""}, {"--preset", preset == null ? null : ""}};
         for (String[] n : named) {
             if (n[1] != null) {
                 given.add(n[0]);

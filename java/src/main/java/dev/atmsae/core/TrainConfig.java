@@ -23,7 +23,7 @@ import java.util.Map;
  * Sparsity warm-up: ATM uses 5% like its ReLU base [choice]; topk/batchtopk have no coefficient (0).
  *
  * <p>ATM's open choices (atm.md, last section) are keys too: {@code atm_base} (relu = atm.md's ReLU + L1; topk,
- * batchtopk, jumprelu = that base's code with the mask applied during training only, L0 from k or the threshold,
+ * batchtopk, matryoshka, jumprelu = that base's code with the mask applied during training only, L0 from k or the threshold,
  * the base's own defaults via {@link #atmDefaults}), {@code atm_mask_mode} (token = independent per token and latent,
  * latent = one draw per latent for the whole batch), {@code atm_rescale} (kept codes × 1/(1 − p_i)),
  * {@code atm_mask_schedule} (linear or cosine ramp of r_t), besides the weights, β, c, r, p_max, start/ramp and the
@@ -40,10 +40,10 @@ public record TrainConfig(
         double atmEvalGateP,
         double l0CtrlEta, double l0CtrlEma, double l0CtrlActiveFrac, double initDecNorm,
         String matryoshkaGroups, String matryoshkaLoss,
-        String atmBase, String atmMaskMode, boolean atmRescale, String atmMaskSchedule) {
+        String atmBase, String atmMaskMode, boolean atmRescale, String atmMaskSchedule, String atmPreset) {
 
     /** The sparsity mechanisms ATM's mask can be trained on ({@code atm_base}); "relu" is atm.md's ReLU + L1. */
-    public static final java.util.List<String> ATM_BASES = java.util.List.of("relu", "topk", "batchtopk", "jumprelu");
+    public static final java.util.List<String> ATM_BASES = java.util.List.of("relu", "topk", "batchtopk", "matryoshka", "jumprelu");
 
     public TrainConfig {
         check(width >= 1, "width", width, "must be ≥ 1");
@@ -93,15 +93,19 @@ public record TrainConfig(
         check(initDecNorm > 0, "init_dec_norm", initDecNorm, "must be > 0");
         check(MATRYOSHKA_EQUAL.equals(matryoshkaLoss) || MATRYOSHKA_SAELENS.equals(matryoshkaLoss),
                 "matryoshka_loss", matryoshkaLoss, "must be " + MATRYOSHKA_EQUAL + " or " + MATRYOSHKA_SAELENS);
-        if (arch == ArchKind.MATRYOSHKA) {
+        if (sparsityKind(arch, atmBase) == ArchKind.MATRYOSHKA) {
             MatryoshkaGroups.ends(matryoshkaGroups, width); // one-line UserError naming the setting
         }
+        check(AtmPresets.NAMES.contains(atmPreset), "atm_preset", atmPreset,
+                "must be one of " + String.join(", ", AtmPresets.NAMES));
+        check(arch == ArchKind.ATM || AtmPresets.PAPER.equals(atmPreset), "atm_preset", atmPreset,
+                "applies to arch atm only");
         check("token".equals(atmMaskMode) || "latent".equals(atmMaskMode), "atm_mask_mode", atmMaskMode,
                 "must be token (per token and latent) or latent (per latent, whole batch)");
         check("linear".equals(atmMaskSchedule) || "cosine".equals(atmMaskSchedule), "atm_mask_schedule",
                 atmMaskSchedule, "must be linear or cosine");
         check(!"gate".equals(atmEvalMask) || arch != ArchKind.ATM || !"topk".equals(atmBase), "atm_eval_mask", atmEvalMask,
-                "gate needs a threshold export (atm_base relu, batchtopk or jumprelu); SAELens topk has none");
+                "gate needs a threshold export (atm_base relu, batchtopk, matryoshka or jumprelu); SAELens topk has none");
     }
 
     /** {@code matryoshka_loss}: w_m = 1/M over the M prefixes (dictionary_learning; the default). */
@@ -139,7 +143,7 @@ public record TrainConfig(
                 0.5,
                 0.02, 0.9, 0.8, reluBase ? 0.1 : 1.0,
                 MatryoshkaGroups.AUTO, MATRYOSHKA_EQUAL,
-                "relu", "token", false, "linear");
+                "relu", "token", false, "linear", AtmPresets.PAPER);
     }
 
     /**
@@ -161,7 +165,7 @@ public record TrainConfig(
     }
 
     /**
-     * The architecture whose sparsity mechanism a run trains: arch itself, except ATM on a topk, batchtopk or jumprelu
+     * The architecture whose sparsity mechanism a run trains: arch itself, except ATM on a topk, batchtopk, matryoshka or jumprelu
      * base ({@code atm_base}), which trains that base's code (L0 from k or the threshold) with ATM's mask on top.
      * ATM on its ReLU base is ATM (L1 coefficient, target-L0 controller).
      */
@@ -275,6 +279,7 @@ public record TrainConfig(
         m.put("atm_mask_mode", atmMaskMode);
         m.put("atm_rescale", atmRescale);
         m.put("atm_mask_schedule", atmMaskSchedule);
+        m.put("atm_preset", atmPreset);
         return m;
     }
 
@@ -293,9 +298,13 @@ public record TrainConfig(
             throw new UserError("config: missing key 'arch'");
         }
         ArchKind archKind = ArchKind.parse(archValue.toString());
-        Object base = map.get("atm_base");
+        Object preset = map.get("atm_preset");
+        Map<String, Object> presetKeys = archKind == ArchKind.ATM && preset != null ? AtmPresets.keys(preset.toString())
+                : Map.of();
+        Object base = map.containsKey("atm_base") ? map.get("atm_base") : presetKeys.get("atm_base");
         Map<String, Object> m = (archKind == ArchKind.ATM && base != null ? atmDefaults(base.toString())
                 : defaults(archKind)).toMap();
+        m.putAll(presetKeys); // a named preset's keys, then the caller's own (which win)
         for (Map.Entry<String, ?> e : map.entrySet()) {
             if (!m.containsKey(e.getKey())) {
                 throw new UserError("config: unknown key '" + e.getKey() + "' (known: " + String.join(", ", m.keySet()) + ")");
@@ -321,7 +330,8 @@ public record TrainConfig(
                 r.l("atm_mask_ramp"), r.i("atm_stats_every"), r.str("atm_eval_mask"), r.d("atm_eval_gate_p"),
                 r.d("l0_ctrl_eta"), r.d("l0_ctrl_ema"), r.d("l0_ctrl_active_frac"), r.d("init_dec_norm"),
                 r.str("matryoshka_groups"), r.str("matryoshka_loss"),
-                r.str("atm_base"), r.str("atm_mask_mode"), r.bool("atm_rescale"), r.str("atm_mask_schedule"));
+                r.str("atm_base"), r.str("atm_mask_mode"), r.bool("atm_rescale"), r.str("atm_mask_schedule"),
+                r.str("atm_preset"));
     }
 
     /**

@@ -182,7 +182,7 @@ public interface Engine extends AutoCloseable {
     void scaleColumns(Tensor t, Tensor s);
 
     /**
-     * ATM's mask on sparse codes (atm_base topk/batchtopk): for entry j of row b, latent i = idx_j,
+     * ATM's mask on sparse codes (atm_base topk/batchtopk/matryoshka): for entry j of row b, latent i = idx_j,
      * out_j = 0 when u(seed, step, rowOffset + b, i) &lt; p_i, else values_j·scale_i (scale null: 1); entries past
      * rowPtr[B] get 0. The uniform is {@link dev.atmsae.core.Philox#maskUniform}'s, so an entry is masked exactly
      * when {@link #atmMask} would mask it in the dense form. {@code values} and {@code out} are [1, capacity] and may

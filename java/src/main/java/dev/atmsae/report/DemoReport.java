@@ -71,6 +71,7 @@ public final class DemoReport {
         md.append(table.render()).append('\n');
         md.append("## What the numbers show\n\n");
         md.append(findings(realCells, truthCells)).append('\n');
+        md.append(STUDY_NOTE).append("\n\n");
         if (realCells.containsKey(MATRYOSHKA) || truthCells.containsKey(MATRYOSHKA)) {
             md.append("## Matryoshka BatchTopK beside TopK and BatchTopK\n\n");
             md.append(matryoshkaNote(real, truth, realCells, truthCells)).append('\n');
@@ -149,6 +150,13 @@ public final class DemoReport {
     }
 
     private static final String MATRYOSHKA = "matryoshka";
+    /** What the matched-L0 ATM study (issue 10) concluded; every report says it beside its own numbers. */
+    static final String STUDY_NOTE = "The wider matched-L0 study (`docs/atm-study.md`: 58 configurations on synthetic "
+            + "ground truth, the best on MiniLM) found no ATM configuration that beats TopK, BatchTopK and Matryoshka "
+            + "on full absorption without costing reconstruction. atm.md's ATM (ReLU + L1, the `atm` default) "
+            + "reconstructs far worse than TopK; ATM's mask on a BatchTopK code (`--preset batchtopk-r0.3`) keeps "
+            + "parent latents firing with their children but buys it with a few percent to ~25% more FVU than "
+            + "BatchTopK.";
 
     /**
      * The field's absorption baseline (issue 9): Matryoshka's L0, FVU, POS and ground-truth absorption beside TopK

@@ -107,7 +107,10 @@ final class Candidates {
         return new BigDecimal(v).round(new MathContext(4)).doubleValue();
     }
 
-    /** The best {@code from_top} ATM configurations of a finished study's ranking, renamed role "selected". */
+    /**
+     * The best {@code from_top} ATM configurations of a finished study's ranking whose mask was active, renamed role
+     * "selected".
+     */
     @SuppressWarnings("unchecked")
     private static List<Candidate> fromStudy(StudySpec.AtmSpace atm) {
         Map<String, Object> study;
@@ -123,8 +126,10 @@ final class Candidates {
         }
         List<Candidate> out = new ArrayList<>();
         for (Object o : list) {
-            Candidate c = Candidate.fromMap((Map<String, Object>) ((Map<String, Object>) o).get("candidate"));
-            if (c.isAtm() && out.size() < atm.fromTop()) {
+            Map<String, Object> entry = (Map<String, Object>) o;
+            Candidate c = Candidate.fromMap((Map<String, Object>) entry.get("candidate"));
+            boolean inactive = Boolean.TRUE.equals(entry.get("mask_inactive")); // its base under another name
+            if (c.isAtm() && !inactive && out.size() < atm.fromTop()) {
                 out.add(new Candidate(c.name(), "selected", c.arch(), c.base(), c.factor(), c.keys()));
             }
         }

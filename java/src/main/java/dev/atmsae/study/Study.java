@@ -22,10 +22,10 @@ import java.util.function.Supplier;
 /**
  * Runs a {@link StudySpec}: (1) screening — every configuration at one L0 and one seed; (2) selection — the best
  * {@code confirm.top} ATM configurations by their win margin against TopK ({@link StudyAnalysis}); (3) confirmation —
- * the selected ATM configurations and every baseline at each L0 target × seed. Without a screen stage every ATM
- * configuration is confirmed. Runs go through {@link Sweep#runOrReuse}, one directory per (configuration, L0, seed)
- * under OUT/runs, so a killed study reruns only what had not finished (a screening run that coincides with a
- * confirmation run is trained once). Synthetic data is generated once into OUT/data.
+ * the selected ATM configurations and every baseline at each L0 target × seed, seed by seed. Without a screen stage
+ * every ATM configuration is confirmed. Runs go through {@link Sweep#runOrReuse}, one directory per (configuration,
+ * L0, seed) under OUT/runs, so a killed study reruns only what had not finished (a screening run that coincides with
+ * a confirmation run is trained once). Synthetic data is generated once into OUT/data.
  */
 public final class Study {
     /** Relative L0 miss above which a run is flagged and excluded from matched comparisons. */
@@ -36,18 +36,30 @@ public final class Study {
     private final Supplier<Engine> engines;
     private final PrintStream log;
     private final boolean quiet;
+    private final boolean reportOnly;
+    private int missing;
 
     public Study(StudySpec spec, Path out, Supplier<Engine> engines, PrintStream log, boolean quiet) {
+        this(spec, out, engines, log, quiet, false);
+    }
+
+    /**
+     * @param reportOnly train nothing: analyse the runs that have finished (an interim report of a study still
+     *                   running elsewhere, or one stopped for the day); missing runs are left out and counted
+     */
+    public Study(StudySpec spec, Path out, Supplier<Engine> engines, PrintStream log, boolean quiet,
+                 boolean reportOnly) {
         this.spec = spec;
         this.out = out;
         this.engines = engines;
         this.log = log;
         this.quiet = quiet;
+        this.reportOnly = reportOnly;
     }
 
     /** Everything a study produced: configurations, runs per stage, the screening selection and the analysis. */
     public record Outcome(List<Candidate> candidates, List<StudyRun> screenRuns, List<Candidate> selected,
-                          List<StudyRun> confirmRuns, StudyAnalysis analysis) {
+                          List<StudyRun> confirmRuns, StudyAnalysis analysis, int missingRuns) {
     }
 
     public Outcome run() {
@@ -61,7 +73,7 @@ public final class Study {
             int i = 0;
             for (Candidate c : candidates) {
                 i++;
-                screenRuns.add(train(sweep, c, "screen", spec.screen().l0(), spec.screen().seed(),
+                addIfRun(screenRuns, train(sweep, c, "screen", spec.screen().l0(), spec.screen().seed(),
                         "screen " + i + "/" + candidates.size()));
             }
             selected = StudyAnalysis.select(screenRuns, spec.confirm().top(), spec.absorption());
@@ -72,22 +84,38 @@ public final class Study {
         List<StudyRun> confirmRuns = new ArrayList<>();
         int total = confirmed.size() * spec.confirm().l0s().size() * spec.confirm().seeds().size();
         int i = 0;
-        for (Candidate c : confirmed) {
+        // seed by seed: an interrupted study holds every configuration at the seeds it finished, not some
+        // configurations at every seed and others at none
+        for (long seed : spec.confirm().seeds()) {
             for (double l0 : spec.confirm().l0s()) {
-                for (long seed : spec.confirm().seeds()) {
+                for (Candidate c : confirmed) {
                     i++;
-                    confirmRuns.add(train(sweep, c, "confirm", l0, seed, "confirm " + i + "/" + total));
+                    addIfRun(confirmRuns, train(sweep, c, "confirm", l0, seed, "confirm " + i + "/" + total));
                 }
             }
         }
+        if (missing > 0) {
+            say(missing + " run(s) not finished yet are left out of this report");
+        }
         StudyAnalysis analysis = StudyAnalysis.of(spec, candidates, screenRuns, confirmRuns);
-        return new Outcome(candidates, screenRuns, selected, confirmRuns, analysis);
+        return new Outcome(candidates, screenRuns, selected, confirmRuns, analysis, missing);
+    }
+
+    private void addIfRun(List<StudyRun> runs, StudyRun run) {
+        if (run == null) {
+            missing++;
+        } else {
+            runs.add(run);
+        }
     }
 
     private StudyRun train(Sweep sweep, Candidate c, String stage, double l0, long seed, String label) {
         TrainConfig config = configFor(c, l0, seed);
         String l0Name = l0 == Math.rint(l0) ? Long.toString((long) l0) : Double.toString(l0);
         Path dir = out.resolve("runs").resolve(c.name() + "-l0_" + l0Name + "-s" + seed);
+        if (reportOnly) {
+            return sweep.finished(config, dir).map(r -> new StudyRun(c, stage, l0, seed, r)).orElse(null);
+        }
         return new StudyRun(c, stage, l0, seed, sweep.runOrReuse(config, l0, dir, label + " "));
     }
 

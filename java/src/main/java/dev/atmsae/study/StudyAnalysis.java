@@ -31,9 +31,11 @@ public final class StudyAnalysis {
     /** One configuration at one L0 target, over its unflagged seeds. */
     public record Cell(Candidate candidate, String stage, double targetL0, int seeds, int flagged, double l0,
                        double fullAbs, double absLo, double absHi, double fvu, double fvuLo, double fvuHi,
-                       double fraction, double dead, double probeAcc, Double absVsTopK, Double fvuVsTopK,
-                       Double absVsBatchTopK, Double fvuVsBatchTopK, Double margin, Double support,
-                       List<double[]> seedPoints, double[] absBoot, double[] fvuBoot) {
+                       double fraction, double dead, double probeAcc, double silentGivenChild, double maskedFraction,
+                       Double absVsTopK,
+                       Double fvuVsTopK, Double absVsBatchTopK, Double fvuVsBatchTopK, Double absVsMatryoshka,
+                       Double fvuVsMatryoshka, Double margin, Double support, List<double[]> seedPoints,
+                       double[] absBoot, double[] fvuBoot) {
         public boolean wins() {
             return margin != null && margin <= 1;
         }
@@ -53,10 +55,14 @@ public final class StudyAnalysis {
             m.put("absorption_fraction", fraction);
             m.put("dead_fraction", dead);
             m.put("sparse_probe_acc_k1", probeAcc);
+            m.put("silent_given_child", Double.isFinite(silentGivenChild) ? silentGivenChild : null);
+            m.put("masked_code_fraction", Double.isFinite(maskedFraction) ? maskedFraction : null);
             m.put("full_absorption_vs_topk", absVsTopK);
             m.put("fvu_vs_topk", fvuVsTopK);
             m.put("full_absorption_vs_batchtopk", absVsBatchTopK);
             m.put("fvu_vs_batchtopk", fvuVsBatchTopK);
+            m.put("full_absorption_vs_matryoshka", absVsMatryoshka);
+            m.put("fvu_vs_matryoshka", fvuVsMatryoshka);
             m.put("win_margin", margin);
             m.put("win_support", support);
             m.put("wins", wins());
@@ -71,6 +77,22 @@ public final class StudyAnalysis {
      */
     public record Rank(Candidate candidate, double meanMargin, boolean complete, List<Cell> cells,
                        boolean winsEverywhere) {
+        /**
+         * The mask removed (measurably) no code at any L0 target: the configuration is its base architecture under
+         * another name, so it is ranked and reported but never selected for a later stage.
+         */
+        public boolean maskInactive() {
+            boolean known = false;
+            for (Cell c : cells) {
+                if (Double.isFinite(c.maskedFraction())) {
+                    known = true;
+                    if (c.maskedFraction() >= dev.atmsae.sweep.MaskActivity.INACTIVE_BELOW) {
+                        return false;
+                    }
+                }
+            }
+            return known;
+        }
     }
 
     /** One one-factor change against its base's centre. */
@@ -128,10 +150,10 @@ public final class StudyAnalysis {
         return a.candidate().name().equals(b.candidate().name()) && a.targetL0() == b.targetL0() && a.seed() == b.seed();
     }
 
-    /** The best {@code top} ATM configurations of a screening stage (unflagged, by mean margin). */
+    /** The best {@code top} ATM configurations of a screening stage (unflagged, mask active, by mean margin). */
     static List<Candidate> select(List<StudyRun> screenRuns, int top, String source) {
         return rank(cells(screenRuns, source, "screen")).stream().filter(Rank::complete)
-                .limit(top).map(Rank::candidate).toList();
+                .filter(r -> !r.maskInactive()).limit(top).map(Rank::candidate).toList();
     }
 
     // ------------------------------------------------------------------------------------------------ cells
@@ -147,7 +169,8 @@ public final class StudyAnalysis {
         }
         List<Cell> out = new ArrayList<>();
         for (Cell c : plain) {
-            out.add(compared(c, find(plain, "topk", c.targetL0()), find(plain, "batchtopk", c.targetL0())));
+            out.add(compared(c, find(plain, "topk", c.targetL0()), find(plain, "batchtopk", c.targetL0()),
+                    find(plain, "matryoshka", c.targetL0())));
         }
         return out;
     }
@@ -164,12 +187,13 @@ public final class StudyAnalysis {
         if (kept.isEmpty()) {
             return new Cell(first.candidate(), stage, first.targetL0(), 0, flagged, Double.NaN, Double.NaN,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
-                    null, null, null, null, null, null, List.of(), new double[0], new double[0]);
+                    Double.NaN, Double.NaN, null, null, null, null, null, null, null, null, List.of(), new double[0],
+                    new double[0]);
         }
         List<double[]> units = new ArrayList<>();
         double[] fvus = new double[kept.size()];
         List<double[]> points = new ArrayList<>();
-        double l0 = 0, fraction = 0, dead = 0, acc = 0;
+        double l0 = 0, fraction = 0, dead = 0, acc = 0, silent = 0, masked = 0;
         for (int s = 0; s < kept.size(); s++) {
             StudyRun r = kept.get(s);
             units.add(units(r, source));
@@ -179,6 +203,8 @@ public final class StudyAnalysis {
             fraction += r.result().metric(prefix(source) + ".absorption_fraction") / kept.size();
             dead += r.result().metric("core.dead_fraction") / kept.size();
             acc += probeAccuracy(r) / kept.size();
+            silent += r.result().metric("truth.silent_given_child") / kept.size(); // NaN without ground truth
+            masked += r.maskedCodeFraction() / kept.size(); // NaN when unknown
         }
         SplittableRandom rng = new SplittableRandom(BOOT_SEED ^ first.candidate().name().hashCode()
                 ^ Double.hashCode(first.targetL0()));
@@ -203,15 +229,16 @@ public final class StudyAnalysis {
         double absMean = pooledMean(units);
         return new Cell(first.candidate(), stage, first.targetL0(), kept.size(), flagged, l0, absMean,
                 percentile(absBoot, 0.025), percentile(absBoot, 0.975), mean(fvus), percentile(fvuBoot, 0.025),
-                percentile(fvuBoot, 0.975), fraction, dead, acc, null, null, null, null, null, null, points, absBoot,
-                fvuBoot);
+                percentile(fvuBoot, 0.975), fraction, dead, acc, silent, masked, null, null, null, null, null, null,
+                null, null, points, absBoot, fvuBoot);
     }
 
-    private static Cell compared(Cell c, Cell topk, Cell batchTopK) {
+    private static Cell compared(Cell c, Cell topk, Cell batchTopK, Cell matryoshka) {
         if (c.seeds() == 0 || c.candidate().name().equals("topk")) {
             return c; // nothing matched, or the reference itself
         }
-        Double absT = null, fvuT = null, margin = null, support = null, absB = null, fvuB = null;
+        Double absT = null, fvuT = null, margin = null, support = null, absB = null, fvuB = null, absM = null,
+                fvuM = null;
         if (topk != null) {
             absT = ratio(c.fullAbs(), topk.fullAbs());
             fvuT = ratio(c.fvu(), topk.fvu());
@@ -226,9 +253,13 @@ public final class StudyAnalysis {
             absB = ratio(c.fullAbs(), batchTopK.fullAbs());
             fvuB = ratio(c.fvu(), batchTopK.fvu());
         }
+        if (matryoshka != null) {
+            absM = ratio(c.fullAbs(), matryoshka.fullAbs());
+            fvuM = ratio(c.fvu(), matryoshka.fvu());
+        }
         return new Cell(c.candidate(), c.stage(), c.targetL0(), c.seeds(), c.flagged(), c.l0(), c.fullAbs(), c.absLo(),
-                c.absHi(), c.fvu(), c.fvuLo(), c.fvuHi(), c.fraction(), c.dead(), c.probeAcc(), absT, fvuT, absB, fvuB,
-                margin, support, c.seedPoints(), c.absBoot(), c.fvuBoot());
+                c.absHi(), c.fvu(), c.fvuLo(), c.fvuHi(), c.fraction(), c.dead(), c.probeAcc(), c.silentGivenChild(),
+                c.maskedFraction(), absT, fvuT, absB, fvuB, absM, fvuM, margin, support, c.seedPoints(), c.absBoot(), c.fvuBoot());
     }
 
     /**
@@ -303,6 +334,7 @@ public final class StudyAnalysis {
     // ------------------------------------------------------------------------------------------------ ranking
 
     static List<Rank> rank(List<Cell> cells) {
+        long targets = cells.stream().mapToDouble(Cell::targetL0).distinct().count(); // the stage's L0 targets
         Map<String, List<Cell>> byCandidate = new LinkedHashMap<>();
         for (Cell c : cells) {
             if (c.candidate().isAtm()) {
@@ -322,7 +354,7 @@ public final class StudyAnalysis {
                 all &= c.wins();
             }
             out.add(new Rank(cs.get(0).candidate(), counted == 0 ? Double.POSITIVE_INFINITY : sum / counted,
-                    counted == cs.size(), cs, all));
+                    counted == targets, cs, all && counted == targets));
         }
         // configurations matched at every L0 first, then by mean margin
         out.sort(Comparator.comparing((Rank r) -> !r.complete()).thenComparingDouble(Rank::meanMargin));
@@ -405,6 +437,14 @@ public final class StudyAnalysis {
             v.append("Baselines that meet the same rule against TopK (so a win there is not ATM's own): ")
                     .append(String.join(", ", baselineWins)).append(". ");
         }
+        List<String> beatsAll = ranking.stream().filter(StudyAnalysis::beatsEveryStrongBaseline)
+                .map(r -> r.candidate().name()).toList();
+        v.append(beatsAll.isEmpty()
+                ? "Against the stronger baselines with the same rule (full absorption ≤ 0.5× and FVU ≤ 1.1× theirs at "
+                        + "the same L0), no ATM configuration beats TopK, BatchTopK and Matryoshka together at every L0 "
+                        + "target. "
+                : "Beating TopK, BatchTopK and Matryoshka together with the same rule at every L0 target: "
+                        + String.join(", ", beatsAll) + ". ");
         ranking.stream().filter(r -> r.candidate().name().equals("atm-relu")).findFirst().ifPresent(r ->
                 v.append("The paper-faithful ATM (ReLU + L1 base, atm.md defaults): ").append(describe(r))
                         .append(". "));
@@ -415,6 +455,21 @@ public final class StudyAnalysis {
         return v.toString().trim();
     }
 
+    /** The win rule against TopK, BatchTopK and Matryoshka (each matched at every L0 target the rank covers). */
+    static boolean beatsEveryStrongBaseline(Rank r) {
+        for (Cell c : r.cells()) {
+            if (!c.wins() || !meets(c.absVsBatchTopK(), c.fvuVsBatchTopK())
+                    || !meets(c.absVsMatryoshka(), c.fvuVsMatryoshka())) {
+                return false;
+            }
+        }
+        return !r.cells().isEmpty();
+    }
+
+    private static boolean meets(Double absRatio, Double fvuRatio) {
+        return absRatio != null && fvuRatio != null && absRatio <= ABS_RATIO && fvuRatio <= FVU_RATIO;
+    }
+
     private static String describe(Rank r) {
         List<String> parts = new ArrayList<>();
         for (Cell c : r.cells()) {
@@ -422,8 +477,10 @@ public final class StudyAnalysis {
                 parts.add("L0 " + fmtL0(c.targetL0()) + ": no matched runs");
                 continue;
             }
-            String vsB = c.absVsBatchTopK() == null ? "" : String.format(Locale.ROOT, "; vs BatchTopK %.2f× / %.2f×",
-                    c.absVsBatchTopK(), c.fvuVsBatchTopK());
+            String vsB = (c.absVsBatchTopK() == null ? "" : String.format(Locale.ROOT, "; vs BatchTopK %.2f× / %.2f×",
+                    c.absVsBatchTopK(), c.fvuVsBatchTopK()))
+                    + (c.absVsMatryoshka() == null ? "" : String.format(Locale.ROOT, "; vs Matryoshka %.2f× / %.2f×",
+                    c.absVsMatryoshka(), c.fvuVsMatryoshka()));
             parts.add(String.format(Locale.ROOT, "L0 %s: full absorption %.2f× TopK's, FVU %.2f× (support %.0f%%%s)",
                     fmtL0(c.targetL0()), c.absVsTopK(), c.fvuVsTopK(), 100 * c.support(), vsB));
         }

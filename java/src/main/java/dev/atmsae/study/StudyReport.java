@@ -77,6 +77,7 @@ public final class StudyReport {
                 StudyAnalysis.FVU_RATIO, "l0_tolerance", Study.L0_TOLERANCE));
         m.put("setup", setup(spec));
         m.put("verdict", a.verdictText());
+        m.put("missing_runs", o.missingRuns());
         m.put("ranking", ranks(a.ranking()));
         m.put("screen_ranking", ranks(a.screenRanking()));
         m.put("selected", o.selected().stream().map(Candidate::name).toList());
@@ -140,6 +141,7 @@ public final class StudyReport {
             e.put("mean_margin", Double.isFinite(r.meanMargin()) ? r.meanMargin() : null);
             e.put("matched_at_every_l0", r.complete());
             e.put("wins_everywhere", r.winsEverywhere());
+            e.put("mask_inactive", r.maskInactive());
             out.add(e);
         }
         return out;
@@ -160,10 +162,21 @@ public final class StudyReport {
                 o.candidates().size() - atm, atm, a.source().equals("truth") ? "synthetic ground truth (tree roots)"
                         : "probe-set classes", 100 * Study.L0_TOLERANCE,
                 a.source().equals("truth") ? "tree roots" : "classes"));
+        if (o.missingRuns() > 0) {
+            md.append(String.format(Locale.ROOT, "**Interim report**: %d planned run(s) have not finished; every number "
+                    + "below comes from the finished runs only (cells list their seed counts).\n\n", o.missingRuns()));
+        }
         md.append("## Verdict\n\n").append(a.verdictText()).append("\n\n");
         md.append("Win rule: full absorption ≤ 0.5× TopK's and FVU ≤ 1.1× TopK's at the same L0. Margin = max(absorption "
                 + "ratio / 0.5, FVU ratio / 1.1): ≤ 1 wins; support = share of bootstrap draws in which the rule holds."
                 + "\n\n");
+        if (a.source().equals("truth")) {
+            md.append("A second ground-truth view, outside the win rule: *parent silent | child* = the share of held-out "
+                    + "samples with a tree's parent and one of its children on in which the latent closest to the parent's "
+                    + "direction does not fire (absorption's direct signature; SAEBench's full absorption instead asks "
+                    + "whether the probe-selected main latents stay silent while another latent carries the parent "
+                    + "direction).\n\n");
+        }
         if (!a.ranking().isEmpty()) {
             md.append("## Ranked ATM configurations (confirmation stage)\n\n");
             md.append(rankTable(a.ranking()).render()).append('\n');
@@ -217,8 +230,9 @@ public final class StudyReport {
 
     private static MarkdownTable rankTable(List<StudyAnalysis.Rank> ranks) {
         List<String> header = new ArrayList<>(List.of("rank", "configuration", "mean margin", "matched at every L0",
-                "wins at every L0"));
-        List<Double> l0s = ranks.get(0).cells().stream().map(StudyAnalysis.Cell::targetL0).toList();
+                "wins at every L0", "mask active"));
+        List<Double> l0s = ranks.stream().flatMap(r -> r.cells().stream()).map(StudyAnalysis.Cell::targetL0).distinct()
+                .sorted().toList();
         for (double l0 : l0s) {
             header.add("L0 " + StudyAnalysis.fmtL0(l0) + ": abs / FVU × TopK");
         }
@@ -227,9 +241,10 @@ public final class StudyReport {
         for (StudyAnalysis.Rank r : ranks) {
             List<Object> row = new ArrayList<>(List.of(++i, r.candidate().name(),
                     Double.isFinite(r.meanMargin()) ? MarkdownTable.num(r.meanMargin()) : "–", r.complete() ? "yes" : "no",
-                    r.winsEverywhere() ? "yes" : "no"));
-            for (StudyAnalysis.Cell c : r.cells()) {
-                row.add(c.absVsTopK() == null ? "–" : String.format(Locale.ROOT, "%.2f / %.2f", c.absVsTopK(), c.fvuVsTopK()));
+                    r.winsEverywhere() ? "yes" : "no", r.maskInactive() ? "**no** (= its base)" : "yes"));
+            for (double l0 : l0s) {
+                row.add(r.cells().stream().filter(c -> c.targetL0() == l0 && c.absVsTopK() != null).findFirst()
+                        .map(c -> String.format(Locale.ROOT, "%.2f / %.2f", c.absVsTopK(), c.fvuVsTopK())).orElse("–"));
             }
             t.row(row.toArray());
         }
@@ -237,21 +252,37 @@ public final class StudyReport {
     }
 
     private static MarkdownTable cellTable(List<StudyAnalysis.Cell> cells) {
-        MarkdownTable t = new MarkdownTable("target L0", "configuration", "seeds (flagged)", "L0", "full absorption [95% CI]",
-                "FVU [95% CI]", "abs. fraction", "dead %", "probe acc k=1", "abs × TopK", "FVU × TopK", "margin",
-                "support");
+        boolean truth = cells.stream().anyMatch(c -> Double.isFinite(c.silentGivenChild()));
+        List<String> header = new ArrayList<>(List.of("target L0", "configuration", "seeds (flagged)", "L0",
+                "full absorption [95% CI]", "FVU [95% CI]", "abs. fraction"));
+        if (truth) {
+            header.add("parent silent | child");
+        }
+        header.addAll(List.of("dead %", "probe acc k=1", "abs / FVU × TopK", "abs / FVU × BatchTopK",
+                "abs / FVU × Matryoshka", "margin", "support"));
+        MarkdownTable t = new MarkdownTable(header.toArray(new String[0]));
         List<StudyAnalysis.Cell> sorted = new ArrayList<>(cells);
         sorted.sort(java.util.Comparator.comparingDouble(StudyAnalysis.Cell::targetL0)
                 .thenComparingDouble(c -> c.margin() == null ? Double.POSITIVE_INFINITY : c.margin()));
         for (StudyAnalysis.Cell c : sorted) {
-            t.row(StudyAnalysis.fmtL0(c.targetL0()), c.candidate().name(), c.seeds() + " (" + c.flagged() + ")",
-                    MarkdownTable.num(c.l0()), interval(c.fullAbs(), c.absLo(), c.absHi()),
-                    interval(c.fvu(), c.fvuLo(), c.fvuHi()), MarkdownTable.num(c.fraction()),
-                    MarkdownTable.num(100 * c.dead()), MarkdownTable.num(c.probeAcc()), opt(c.absVsTopK()),
-                    opt(c.fvuVsTopK()), opt(c.margin()), c.support() == null ? "–"
-                            : String.format(Locale.ROOT, "%.0f%%", 100 * c.support()));
+            List<Object> row = new ArrayList<>(List.of(StudyAnalysis.fmtL0(c.targetL0()), c.candidate().name(),
+                    c.seeds() + " (" + c.flagged() + ")", MarkdownTable.num(c.l0()),
+                    interval(c.fullAbs(), c.absLo(), c.absHi()), interval(c.fvu(), c.fvuLo(), c.fvuHi()),
+                    MarkdownTable.num(c.fraction())));
+            if (truth) {
+                row.add(MarkdownTable.num(c.silentGivenChild()));
+            }
+            row.addAll(List.of(MarkdownTable.num(100 * c.dead()), MarkdownTable.num(c.probeAcc()),
+                    pair(c.absVsTopK(), c.fvuVsTopK()), pair(c.absVsBatchTopK(), c.fvuVsBatchTopK()),
+                    pair(c.absVsMatryoshka(), c.fvuVsMatryoshka()), opt(c.margin()),
+                    c.support() == null ? "–" : String.format(Locale.ROOT, "%.0f%%", 100 * c.support())));
+            t.row(row.toArray());
         }
         return t;
+    }
+
+    private static String pair(Double abs, Double fvu) {
+        return abs == null || fvu == null ? "–" : String.format(Locale.ROOT, "%.2f / %.2f", abs, fvu);
     }
 
     private static String interval(double mean, double lo, double hi) {

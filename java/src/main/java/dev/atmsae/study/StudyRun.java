@@ -12,6 +12,24 @@ public record StudyRun(Candidate candidate, String stage, double targetL0, long 
         return result.metric("core.l0");
     }
 
+    /**
+     * The share of codes ATM's mask removed over the run (see {@link dev.atmsae.sweep.MaskActivity}): from the
+     * result, else from the run directory's metrics.jsonl (results written before the field existed); NaN if unknown.
+     */
+    public double maskedCodeFraction() {
+        double f = result.metric("train.masked_code_fraction");
+        if (Double.isFinite(f) || result.dir() == null) {
+            return f;
+        }
+        return dev.atmsae.sweep.MaskActivity.maskedCodeFraction(java.nio.file.Path.of(result.dir(), "metrics.jsonl"));
+    }
+
+    /** An ATM run whose mask (measurably) never removed a code: its base architecture under another name. */
+    public boolean maskInactive() {
+        double f = maskedCodeFraction();
+        return candidate.isAtm() && Double.isFinite(f) && f < dev.atmsae.sweep.MaskActivity.INACTIVE_BELOW;
+    }
+
     public boolean flagged() {
         double l0 = l0();
         return !(Math.abs(l0 - targetL0) <= Study.L0_TOLERANCE * targetL0);

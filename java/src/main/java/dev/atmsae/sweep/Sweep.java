@@ -87,19 +87,33 @@ public final class Sweep {
     public RunResult runOrReuse(TrainConfig config, double l0, Path dir, String label) {
         Path resultFile = dir.resolve("result.json");
         Path configFile = dir.resolve("train_config.json");
-        if (Files.exists(resultFile)) {
-            if (Files.exists(configFile) && !TrainConfig.fromMap(readJson(configFile)).equals(config)) {
-                throw UserError.inFile(configFile, "this finished run was trained with another configuration; "
-                        + "delete " + dir + " or choose another output directory");
-            }
+        java.util.Optional<RunResult> done = finished(config, dir);
+        if (done.isPresent()) {
             say("%s%s: done before, reusing %s", label, dir.getFileName(), resultFile);
-            return RunResult.read(resultFile);
+            return done.get();
         }
         say("%s%s: training", label, dir.getFileName());
         write(configFile, config.toMap());
         RunResult r = trainAndEvaluate(config, l0, dir);
         write(resultFile, r.toMap());
         return r;
+    }
+
+    /**
+     * The result of the run in {@code dir} if it finished (result.json present); a finished run trained with another
+     * configuration (train_config.json beside it) is a one-line error.
+     */
+    public java.util.Optional<RunResult> finished(TrainConfig config, Path dir) {
+        Path resultFile = dir.resolve("result.json");
+        Path configFile = dir.resolve("train_config.json");
+        if (!Files.exists(resultFile)) {
+            return java.util.Optional.empty();
+        }
+        if (Files.exists(configFile) && !TrainConfig.fromMap(readJson(configFile)).equals(config)) {
+            throw UserError.inFile(configFile, "this finished run was trained with another configuration; "
+                    + "delete " + dir + " or choose another output directory");
+        }
+        return java.util.Optional.of(RunResult.read(resultFile));
     }
 
     private static Map<String, Object> readJson(Path file) {
@@ -179,6 +193,8 @@ public final class Sweep {
             trainSummary.put("tokens_per_s", trained.summary().get("tokens_per_s"));
             trainSummary.put("stall_fraction", trained.summary().get("stall_fraction"));
             trainSummary.put("engine", engine.describe());
+            double masked = MaskActivity.maskedCodeFraction(dir.resolve("metrics.jsonl"));
+            trainSummary.put("masked_code_fraction", Double.isFinite(masked) ? masked : null);
             return new RunResult(arch.id(), l0, seed, dir.toString(), core, absorption, sparseProbing, truthSummary,
                     trainSummary);
         }

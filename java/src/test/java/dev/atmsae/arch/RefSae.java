@@ -153,7 +153,7 @@ final class RefSae {
         }
         // Reconstruction: every architecture is one prefix (the full width, weight 1) except Matryoshka, whose loss is
         // Σ_m w_m·(1/B)·Σ_b‖x̂_m − x‖² over the nested prefixes x̂_m (latents below ends[m]), each decoded from scratch.
-        boolean nested = c.arch == ArchKind.MATRYOSHKA;
+        boolean nested = mech == ArchKind.MATRYOSHKA; // Matryoshka, or ATM on a Matryoshka base
         int[] ends = nested ? c.groupEnds : new int[] {n};
         double[] weights = nested ? c.groupWeights : new double[] {1};
         int groups = ends.length;

@@ -111,8 +111,9 @@ class ResumeDeterminismTest {
         ArchKind mech = cfg.sparsityKind();
         if (cfg.arch() == ArchKind.ATM) {
             assertTrue(whole.last().fracMaskable() > 0, what + ": masking was active");
-            // BatchTopK's l0 is the inference (threshold) L0; its training code holds k per row before masking
-            double unmasked = mech == ArchKind.BATCHTOPK ? cfg.k() : whole.last().l0();
+            // BatchTopK's (and Matryoshka's) l0 is the inference (threshold) L0; its training code holds k per row
+            // before masking
+            double unmasked = mech == ArchKind.BATCHTOPK || mech == ArchKind.MATRYOSHKA ? cfg.k() : whole.last().l0();
             assertTrue(whole.last().l0Masked() < unmasked, what + ": the mask removed codes");
         }
         if (mech.kControlled()) {

@@ -158,9 +158,35 @@ class TrainConfigTest {
                 Map.of("arch", "atm", "atm_mask_mode", "row"),
                 Map.of("arch", "atm", "atm_rescale", "yes"),
                 Map.of("arch", "atm", "atm_mask_schedule", "step"),
-                Map.of("arch", "atm", "atm_base", "topk", "atm_eval_mask", "gate"))) {
+                Map.of("arch", "atm", "atm_base", "topk", "atm_eval_mask", "gate"),
+                Map.of("arch", "atm", "atm_preset", "best-typo"),
+                Map.of("arch", "topk", "atm_preset", "best-typo"))) {
             UserError e = assertThrows(UserError.class, () -> TrainConfig.fromMap(bad), bad.toString());
             assertTrue(e.getMessage().startsWith("config: atm_"), e.getMessage());
         }
+    }
+
+    @Test
+    void presetsApplyTheirKeysUnderTheCallersAndAreRecorded() {
+        assertEquals(AtmPresets.PAPER, TrainConfig.defaults(ArchKind.ATM).atmPreset(), "atm.md stays the default");
+        assertEquals(AtmPresets.PAPER, TrainConfig.defaults(ArchKind.ATM).toMap().get("atm_preset"));
+        for (String name : AtmPresets.NAMES) {
+            TrainConfig p = TrainConfig.fromMap(Map.of("arch", "atm", "atm_preset", name));
+            assertEquals(name, p.atmPreset());
+            Map<String, Object> resolved = p.toMap();
+            AtmPresets.keys(name).forEach((key, value) ->
+                    assertEquals(String.valueOf(value), String.valueOf(resolved.get(key)), name + ": " + key));
+            assertEquals(p, TrainConfig.fromMap(p.toMap()), name + " round trip");
+            // the caller's keys win over the preset's
+            TrainConfig mine = TrainConfig.fromMap(Map.of("arch", "atm", "atm_preset", name, "atm_p_max", 0.42));
+            assertEquals(0.42, mine.atmPMax());
+        }
+        for (String name : AtmPresets.NAMES.subList(1, AtmPresets.NAMES.size())) {
+            UserError e = assertThrows(UserError.class,
+                    () -> TrainConfig.fromMap(Map.of("arch", "topk", "atm_preset", name)), name);
+            assertTrue(e.getMessage().contains("applies to arch atm only"), e.getMessage());
+        }
+        UserError e = assertThrows(UserError.class, () -> TrainConfig.fromMap(Map.of("arch", "relu", "atm_preset", "x")));
+        assertTrue(e.getMessage().startsWith("config: atm_preset"), e.getMessage());
     }
 }

@@ -57,4 +57,12 @@ class ReportTest {
         assertTrue(note.contains("seeds [1, 2]") && note.contains("k = 32"), note);
         assertFalse(note.contains("| atm "), "ATM is not part of this note");
     }
+
+    /** The report's ATM statement names a preset that exists and says plainly that ATM did not win. */
+    @Test
+    void studyNoteNamesAnExistingPresetAndTheNegativeResult() {
+        assertTrue(dev.atmsae.core.AtmPresets.NAMES.contains(dev.atmsae.core.AtmPresets.BATCHTOPK_R03));
+        assertTrue(DemoReport.STUDY_NOTE.contains("--preset " + dev.atmsae.core.AtmPresets.BATCHTOPK_R03));
+        assertTrue(DemoReport.STUDY_NOTE.contains("found no ATM configuration that beats"));
+    }
 }

@@ -111,6 +111,17 @@ class StudyTest {
         assertEquals(0, Main.run(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), args));
         assertEquals(before, Files.getLastModifiedTime(metrics).toMillis());
         assertEquals(firstJson, Files.readString(out.resolve("study.json")));
+
+        // --report-only trains nothing: a run whose result is gone is left out and counted, not retrained
+        Files.delete(out.resolve("runs/atm-topk-l0_3-s1/result.json"));
+        String[] reportOnly = java.util.stream.Stream.concat(java.util.Arrays.stream(args), java.util.stream.Stream.of(
+                "--report-only")).toArray(String[]::new);
+        assertEquals(0, Main.run(new PrintWriter(new StringWriter()), new PrintWriter(new StringWriter()), reportOnly));
+        assertFalse(Files.exists(out.resolve("runs/atm-topk-l0_3-s1/result.json")), "nothing was trained");
+        Map<String, Object> interim = new ObjectMapper().readValue(Files.readString(out.resolve("study.json")),
+                new TypeReference<Map<String, Object>>() { });
+        assertEquals(1, ((Number) interim.get("missing_runs")).intValue());
+        assertTrue(Files.readString(out.resolve("study.md")).contains("**Interim report**: 1 planned run"));
     }
 
     @Test
@@ -124,17 +135,14 @@ class StudyTest {
         assertEquals(1, stderr.toString().strip().lines().count(), stderr.toString());
     }
 
-    /** The committed stage files parse and expand to what issue 10 asks (matryoshka aside until it is merged). */
+    /** The committed stage files parse and expand to what issue 10 asks. */
     @Test
     void committedStageConfigsMeetTheIssuesShape() {
         Path studies = Path.of("..", "studies");
         StudySpec stage1 = StudySpec.read(studies.resolve("stage1.json"));
         assertTrue(stage1.baselines().containsAll(List.of("topk", "batchtopk", "matryoshka", "jumprelu", "relu")));
-        StudySpec runnable = new StudySpec(stage1.name(), stage1.data(), stage1.width(), stage1.tokens(),
-                stage1.batch(), stage1.evalTokens(), stage1.common(),
-                stage1.baselines().stream().filter(b -> !b.equals("matryoshka")).toList(), stage1.atm(),
-                stage1.screen(), stage1.confirm(), stage1.absorption());
-        List<Candidate> candidates = Candidates.expand(runnable);
+        assertTrue(stage1.atm().bases().containsAll(List.of("relu", "topk", "batchtopk", "matryoshka", "jumprelu")));
+        List<Candidate> candidates = Candidates.expand(stage1);
         assertTrue(candidates.stream().filter(Candidate::isAtm).count() >= 30);
         assertEquals(List.of(8.0, 16.0, 32.0), stage1.confirm().l0s());
         assertEquals(3, stage1.confirm().seeds().size());
@@ -150,5 +158,27 @@ class StudyTest {
         assertEquals(3, stage2.atm().fromTop());
         assertEquals(List.of(16.0, 32.0), stage2.confirm().l0s());
         assertTrue(stage2.width() >= 3072 && stage2.tokens() >= 2_000_000);
+    }
+
+    /** A later stage takes the best configurations whose mask was active: one that masked nothing is its base. */
+    @Test
+    void fromStudySkipsConfigurationsWhoseMaskWasInactive() throws Exception {
+        Path earlier = dir.resolve("earlier.json");
+        Files.writeString(earlier, """
+                {"ranking": [
+                  {"candidate": {"name": "atm-topk+thresh_c=-0.5", "role": "one_factor", "arch": "atm", "base": "topk",
+                                 "factor": "atm_thresh_c", "keys": {"atm_base": "topk", "atm_thresh_c": -0.5}},
+                   "mask_inactive": true},
+                  {"candidate": {"name": "atm-topk", "role": "centre", "arch": "atm", "base": "topk", "factor": null,
+                                 "keys": {"atm_base": "topk"}}, "mask_inactive": false},
+                  {"candidate": {"name": "atm-relu", "role": "centre", "arch": "atm", "base": "relu", "factor": null,
+                                 "keys": {}}}
+                ]}""");
+        Path config = dir.resolve("stage2.json");
+        int from = CONFIG.indexOf("\"atm\": {"), to = CONFIG.indexOf("\"screen\"");
+        Files.writeString(config, CONFIG.substring(0, from)
+                + "\"atm\": {\"from_study\": \"earlier.json\", \"from_top\": 2},\n" + CONFIG.substring(to));
+        List<Candidate> atm = Candidates.expand(StudySpec.read(config)).stream().filter(Candidate::isAtm).toList();
+        assertEquals(List.of("atm-topk", "atm-relu"), atm.stream().map(Candidate::name).toList());
     }
 }

@@ -44,6 +44,7 @@ public final class StepParity {
             "atm topk base, rescale", Map.of("atm_base", "topk", "atm_rescale", true),
             "atm topk base, latent mode", Map.of("atm_base", "topk", "atm_mask_mode", "latent"),
             "atm batchtopk base", Map.of("atm_base", "batchtopk"),
+            "atm matryoshka base, rescale", Map.of("atm_base", "matryoshka", "atm_rescale", true),
             "atm jumprelu base, rescale, cosine ramp", Map.of("atm_base", "jumprelu", "atm_rescale", true,
                     "atm_mask_schedule", "cosine"));
 
