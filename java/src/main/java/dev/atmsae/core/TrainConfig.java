@@ -23,9 +23,9 @@ import java.util.Map;
  * Sparsity warm-up: ATM uses 5% like its ReLU base [choice]; topk/batchtopk have no coefficient (0).
  *
  * <p>ATM's open choices (atm.md, last section) are keys too: {@code atm_base} (relu = atm.md's ReLU + L1; topk,
- * batchtopk, matryoshka, jumprelu = that base's code with the mask applied during training only, L0 from k or the threshold,
- * the base's own defaults via {@link #atmDefaults}), {@code atm_mask_mode} (token = independent per token and latent,
- * latent = one draw per latent for the whole batch), {@code atm_rescale} (kept codes × 1/(1 − p_i)),
+ * batchtopk, matryoshka, jumprelu = that base's code with the mask applied during training only, L0 from k or the
+ * threshold, the base's own defaults via {@link #atmDefaults}), {@code atm_mask_mode} (token = independent per token
+ * and latent, latent = one draw per latent for the whole batch), {@code atm_rescale} (kept codes × 1/(1 − p_i)),
  * {@code atm_mask_schedule} (linear or cosine ramp of r_t), besides the weights, β, c, r, p_max, start/ramp and the
  * evaluation gate.
  */
@@ -43,7 +43,8 @@ public record TrainConfig(
         String atmBase, String atmMaskMode, boolean atmRescale, String atmMaskSchedule, String atmPreset) {
 
     /** The sparsity mechanisms ATM's mask can be trained on ({@code atm_base}); "relu" is atm.md's ReLU + L1. */
-    public static final java.util.List<String> ATM_BASES = java.util.List.of("relu", "topk", "batchtopk", "matryoshka", "jumprelu");
+    public static final java.util.List<String> ATM_BASES = java.util.List.of("relu", "topk", "batchtopk", "matryoshka",
+            "jumprelu");
 
     public TrainConfig {
         check(width >= 1, "width", width, "must be ≥ 1");
@@ -96,8 +97,7 @@ public record TrainConfig(
         if (sparsityKind(arch, atmBase) == ArchKind.MATRYOSHKA) {
             MatryoshkaGroups.ends(matryoshkaGroups, width); // one-line UserError naming the setting
         }
-        check(AtmPresets.NAMES.contains(atmPreset), "atm_preset", atmPreset,
-                "must be one of " + String.join(", ", AtmPresets.NAMES));
+        AtmPresets.keys(atmPreset); // an unknown name is a one-line UserError naming atm_preset
         check(arch == ArchKind.ATM || AtmPresets.PAPER.equals(atmPreset), "atm_preset", atmPreset,
                 "applies to arch atm only");
         check("token".equals(atmMaskMode) || "latent".equals(atmMaskMode), "atm_mask_mode", atmMaskMode,
@@ -165,8 +165,8 @@ public record TrainConfig(
     }
 
     /**
-     * The architecture whose sparsity mechanism a run trains: arch itself, except ATM on a topk, batchtopk, matryoshka or jumprelu
-     * base ({@code atm_base}), which trains that base's code (L0 from k or the threshold) with ATM's mask on top.
+     * The architecture whose sparsity mechanism a run trains: arch itself, except ATM on a topk, batchtopk, matryoshka
+     * or jumprelu base ({@code atm_base}), which trains that base's code (L0 from k or the threshold) with ATM's mask on top.
      * ATM on its ReLU base is ATM (L1 coefficient, target-L0 controller).
      */
     public ArchKind sparsityKind() {

@@ -37,7 +37,6 @@ public final class Study {
     private final PrintStream log;
     private final boolean quiet;
     private final boolean reportOnly;
-    private int missing;
 
     public Study(StudySpec spec, Path out, Supplier<Engine> engines, PrintStream log, boolean quiet) {
         this(spec, out, engines, log, quiet, false);
@@ -94,6 +93,8 @@ public final class Study {
                 }
             }
         }
+        int planned = (spec.screen() == null ? 0 : candidates.size()) + total;
+        int missing = planned - screenRuns.size() - confirmRuns.size();
         if (missing > 0) {
             say(missing + " run(s) not finished yet are left out of this report");
         }
@@ -101,10 +102,9 @@ public final class Study {
         return new Outcome(candidates, screenRuns, selected, confirmRuns, analysis, missing);
     }
 
-    private void addIfRun(List<StudyRun> runs, StudyRun run) {
-        if (run == null) {
-            missing++;
-        } else {
+    /** Adds a run; null = not finished (report-only), counted as missing by what was planned. */
+    private static void addIfRun(List<StudyRun> runs, StudyRun run) {
+        if (run != null) {
             runs.add(run);
         }
     }

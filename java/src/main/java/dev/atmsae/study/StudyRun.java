@@ -24,12 +24,6 @@ public record StudyRun(Candidate candidate, String stage, double targetL0, long 
         return dev.atmsae.sweep.MaskActivity.maskedCodeFraction(java.nio.file.Path.of(result.dir(), "metrics.jsonl"));
     }
 
-    /** An ATM run whose mask (measurably) never removed a code: its base architecture under another name. */
-    public boolean maskInactive() {
-        double f = maskedCodeFraction();
-        return candidate.isAtm() && Double.isFinite(f) && f < dev.atmsae.sweep.MaskActivity.INACTIVE_BELOW;
-    }
-
     public boolean flagged() {
         double l0 = l0();
         return !(Math.abs(l0 - targetL0) <= Study.L0_TOLERANCE * targetL0);
