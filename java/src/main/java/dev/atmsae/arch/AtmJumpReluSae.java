@@ -28,8 +28,7 @@ final class AtmJumpReluSae extends DenseCodeSae {
 
     AtmJumpReluSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
-        logTheta = param("log_threshold", 1, n);
-        engine.fill(logTheta.value(), (float) Math.log(cfg.jumpReluThetaInit()));
+        logTheta = LogThreshold.create(this, cfg, n);
         mask = own(new AtmMask(engine, cfg, n));
         gF = own(engine.allocF32(batch, n));
         fMasked = own(engine.allocF32(batch, n));
@@ -90,12 +89,7 @@ final class AtmJumpReluSae extends DenseCodeSae {
 
     @Override
     protected double[] trainingThresholds() {
-        float[] t = download(logTheta.value());
-        double[] theta = new double[n];
-        for (int i = 0; i < n; i++) {
-            theta[i] = Math.exp(t[i]);
-        }
-        return theta;
+        return LogThreshold.theta(download(logTheta.value()));
     }
 
     @Override

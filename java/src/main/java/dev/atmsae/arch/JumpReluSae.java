@@ -25,8 +25,7 @@ final class JumpReluSae extends DenseCodeSae {
 
     JumpReluSae(Engine engine, TrainConfig cfg, int dIn, long totalSteps, float[] initSample) {
         super(engine, cfg, dIn, totalSteps, initSample);
-        logTheta = param("log_threshold", 1, n);
-        engine.fill(logTheta.value(), (float) Math.log(cfg.jumpReluThetaInit()));
+        logTheta = LogThreshold.create(this, cfg, n);
         gF = own(engine.allocF32(batch, n));
         floor = own(engine.allocF32(1, n));
         hostFloor = new float[n];
@@ -79,12 +78,7 @@ final class JumpReluSae extends DenseCodeSae {
 
     @Override
     protected double[] trainingThresholds() {
-        float[] t = download(logTheta.value());
-        double[] theta = new double[n];
-        for (int i = 0; i < n; i++) {
-            theta[i] = Math.exp(t[i]);
-        }
-        return theta;
+        return LogThreshold.theta(download(logTheta.value()));
     }
 
     @Override

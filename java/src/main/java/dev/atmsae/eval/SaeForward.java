@@ -36,12 +36,27 @@ public final class SaeForward {
             return p >= 0 ? val[p] : 0.0;
         }
 
-        /** Dense [rows.length, cols.length] matrix of the selected rows and columns (row-major). */
+        /**
+         * Dense [rows.length, cols.length] matrix of the selected rows and columns (row-major). One pass over each
+         * selected row's active entries through a latent → output-column map (a lookup per entry, not a search per
+         * cell); a latent selected twice fills both columns.
+         */
         public double[] gather(int[] rowsSel, int[] colsSel) {
-            double[] out = new double[rowsSel.length * colsSel.length];
+            int k = colsSel.length;
+            int[] firstColumn = new int[cols];
+            int[] nextColumn = new int[k]; // further output columns of the same latent, -1 ends the chain
+            Arrays.fill(firstColumn, -1);
+            for (int b = k - 1; b >= 0; b--) {
+                nextColumn[b] = firstColumn[colsSel[b]];
+                firstColumn[colsSel[b]] = b;
+            }
+            double[] out = new double[rowsSel.length * k];
             for (int a = 0; a < rowsSel.length; a++) {
-                for (int b = 0; b < colsSel.length; b++) {
-                    out[a * colsSel.length + b] = get(rowsSel[a], colsSel[b]);
+                int r = rowsSel[a];
+                for (int p = rowPtr[r]; p < rowPtr[r + 1]; p++) {
+                    for (int b = firstColumn[idx[p]]; b >= 0; b = nextColumn[b]) {
+                        out[a * k + b] = val[p];
+                    }
                 }
             }
             return out;

@@ -133,18 +133,41 @@ public final class LogisticRegression {
         return negate(q);
     }
 
-    /** Weighted mean logistic loss + L2, and its gradient (last entry = bias). */
+    /**
+     * Weighted mean logistic loss + L2, and its gradient (last entry = bias).
+     *
+     * <p>Rows that are entirely zero have z = b whatever w is, so all zero rows of one label are one term: weight
+     * Σ s_i, the same loss and bias gradient, nothing for w. They are folded into two such terms once, and each
+     * evaluation visits only the nonzero rows. That is the same objective (up to the order of a floating-point sum);
+     * it matters for k-sparse probes on SAE latents, where most rows have none of the k latents active.
+     */
     static final class Objective {
         private final Rows x;
         private final boolean[] y;
         private final double[] s;
         private final double l2;
+        private final int n;
+        /** The rows that are not all zero, ascending. */
+        private final int[] nonZero;
+        /** Σ s_i over the all-zero rows with y_i false [0] and true [1]. */
+        private final double[] zeroWeight = new double[2];
 
         Objective(Rows x, boolean[] y, double[] s, double l2) {
             this.x = x;
             this.y = y;
             this.s = s;
             this.l2 = l2;
+            this.n = x.n();
+            int[] kept = new int[n];
+            int count = 0;
+            for (int i = 0; i < n; i++) {
+                if (x.isZero(i)) {
+                    zeroWeight[y[i] ? 1 : 0] += s[i];
+                } else {
+                    kept[count++] = i;
+                }
+            }
+            this.nonZero = java.util.Arrays.copyOf(kept, count);
         }
 
         double valueAndGradient(double[] theta, double[] grad) {
@@ -152,17 +175,21 @@ public final class LogisticRegression {
             java.util.Arrays.fill(grad, 0.0);
             double loss = 0;
             double b = theta[d];
-            int n = x.n();
-            for (int i = 0; i < n; i++) {
+            for (int i : nonZero) {
                 double z = x.dot(i, theta) + b;
                 // One exp per row serves both the loss and the gradient (this loop dominates probe fitting).
                 double e = Math.exp(-Math.abs(z));
-                double softplus = Math.max(z, 0) + log1pSmall(e);
-                double sigmoid = z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
-                loss += s[i] * (softplus - (y[i] ? z : 0));
-                double r = s[i] * (sigmoid - (y[i] ? 1 : 0)) / n;
+                loss += s[i] * (softplus(z, e) - (y[i] ? z : 0));
+                double r = s[i] * (sigmoid(z, e) - (y[i] ? 1 : 0)) / n;
                 x.addTo(i, r, grad);
                 grad[d] += r;
+            }
+            for (int label = 0; label < 2; label++) { // the folded zero rows: z = b, no feature gradient
+                if (zeroWeight[label] > 0) {
+                    double e = Math.exp(-Math.abs(b));
+                    loss += zeroWeight[label] * (softplus(b, e) - (label == 1 ? b : 0));
+                    grad[d] += zeroWeight[label] * (sigmoid(b, e) - label) / n;
+                }
             }
             loss /= n;
             for (int j = 0; j < d; j++) {
@@ -170,6 +197,16 @@ public final class LogisticRegression {
                 grad[j] += l2 * theta[j];
             }
             return loss;
+        }
+
+        /** log(1 + e^z) given e = e^{−|z|}. */
+        private static double softplus(double z, double e) {
+            return Math.max(z, 0) + log1pSmall(e);
+        }
+
+        /** σ(z) given e = e^{−|z|}. */
+        private static double sigmoid(double z, double e) {
+            return z >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e);
         }
     }
 

@@ -17,6 +17,9 @@ public interface Rows {
     /** g[j] += a·x[r, j] for every j. */
     void addTo(int r, double a, double[] g);
 
+    /** True when every x[r, j] is 0: the row reaches a linear model through its bias alone. */
+    boolean isZero(int r);
+
     /** Dense float64 rows, row-major [n, d]. */
     static Rows dense(double[] x, int n, int d) {
         return new Rows() {
@@ -42,6 +45,16 @@ public interface Rows {
                 for (int j = 0; j < d; j++) {
                     g[j] += a * x[base + j];
                 }
+            }
+
+            public boolean isZero(int r) {
+                int base = r * d;
+                for (int j = 0; j < d; j++) {
+                    if (x[base + j] != 0) {
+                        return false;
+                    }
+                }
+                return true;
             }
         };
     }
@@ -72,6 +85,16 @@ public interface Rows {
                     g[j] += a * x[(int) (base + j)];
                 }
             }
+
+            public boolean isZero(int r) {
+                long base = (long) sel[r] * d;
+                for (int j = 0; j < d; j++) {
+                    if (x[(int) (base + j)] != 0) {
+                        return false;
+                    }
+                }
+                return true;
+            }
         };
     }
 
@@ -100,6 +123,10 @@ public interface Rows {
                 for (int p = codes.rowPtr()[row]; p < codes.rowPtr()[row + 1]; p++) {
                     g[codes.idx()[p]] += a * codes.val()[p];
                 }
+            }
+
+            public boolean isZero(int r) {
+                return codes.rowPtr()[sel[r]] == codes.rowPtr()[sel[r] + 1]; // codes keep only f > 0
             }
         };
     }

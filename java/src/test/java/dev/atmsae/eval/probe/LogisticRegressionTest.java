@@ -83,6 +83,53 @@ class LogisticRegressionTest {
     }
 
     @Test
+    void foldedZeroRowsGiveTheRowByRowObjectiveAndGradient() {
+        // Mostly-zero rows, as k-sparse probes on SAE latents see them: the objective folds all-zero rows per label.
+        int n = 500, d = 4;
+        double[] x = new double[n * d];
+        boolean[] y = new boolean[n];
+        int zeroRows = 0;
+        for (int i = 0; i < n; i++) {
+            y[i] = Philox.uniform(11, Philox.STREAM_PROBE, i) < 0.2;
+            boolean active = Philox.uniform(11, Philox.STREAM_PROBE, 10_000 + i) < 0.15;
+            zeroRows += active ? 0 : 1;
+            for (int j = 0; j < d && active; j++) {
+                x[i * d + j] = Math.max(0, Philox.gaussian(11, Philox.STREAM_PROBE, 20_000 + (long) i * d + j));
+            }
+        }
+        assertTrue(zeroRows > n / 2, "most rows must be zero for the fold to matter: " + zeroRows);
+        double[] s = LogisticRegression.balancedWeights(y);
+        double l2 = 1.0 / n;
+        LogisticRegression.Objective obj = new LogisticRegression.Objective(Rows.dense(x, n, d), y, s, l2);
+        double[] theta = {0.7, -1.1, 0.4, 2.0, -0.6};
+        double[] grad = new double[d + 1];
+        double value = obj.valueAndGradient(theta, grad);
+        // row-by-row float64 reference of the class comment's objective
+        double refValue = 0;
+        double[] refGrad = new double[d + 1];
+        for (int i = 0; i < n; i++) {
+            double z = theta[d];
+            for (int j = 0; j < d; j++) {
+                z += theta[j] * x[i * d + j];
+            }
+            double p = 1 / (1 + Math.exp(-z));
+            refValue += s[i] * (Math.log1p(Math.exp(z)) - (y[i] ? z : 0)) / n;
+            for (int j = 0; j < d; j++) {
+                refGrad[j] += s[i] * (p - (y[i] ? 1 : 0)) * x[i * d + j] / n;
+            }
+            refGrad[d] += s[i] * (p - (y[i] ? 1 : 0)) / n;
+        }
+        for (int j = 0; j < d; j++) {
+            refValue += 0.5 * l2 * theta[j] * theta[j];
+            refGrad[j] += l2 * theta[j];
+        }
+        assertEquals(refValue, value, 1e-12 * Math.abs(refValue));
+        for (int j = 0; j <= d; j++) {
+            assertEquals(refGrad[j], grad[j], 1e-12, "gradient " + j);
+        }
+    }
+
+    @Test
     void l1ProbeRanksTheInformativeFeatureFirstAndZeroesNoise() {
         int n = 300, d = 8;
         double[] x = new double[n * d];
