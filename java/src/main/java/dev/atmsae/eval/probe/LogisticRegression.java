@@ -13,6 +13,8 @@ public final class LogisticRegression {
     /** sklearn's C = 1 expressed on the mean-loss objective is 1/n; this marker asks for it. */
     public static final double L2_SKLEARN_C1 = -1;
     private static final int MEMORY = 10;
+    /** Up to this many features the objective works on a column copy of the rows (k-sparse probes: k ≤ 20). */
+    static final int COLUMNAR_MAX_D = 32;
 
     private LogisticRegression() {
     }
@@ -151,6 +153,14 @@ public final class LogisticRegression {
         private final int[] nonZero;
         /** Σ s_i over the all-zero rows with y_i false [0] and true [1]. */
         private final double[] zeroWeight = new double[2];
+        /**
+         * For few features (d ≤ {@link #COLUMNAR_MAX_D}): the nonzero rows copied column by column (feature j of
+         * term t at [j·m + t]), so that X·w and Xᵀ·r run as vector loops over the rows instead of a short loop per
+         * row behind an interface call; null otherwise. z and r: scratch per nonzero row for that path.
+         */
+        private final double[] columns;
+        private final double[] z;
+        private final double[] r;
 
         Objective(Rows x, boolean[] y, double[] s, double l2) {
             this.x = x;
@@ -168,23 +178,77 @@ public final class LogisticRegression {
                 }
             }
             this.nonZero = java.util.Arrays.copyOf(kept, count);
+            int d = x.d();
+            this.columns = d <= COLUMNAR_MAX_D ? columnCopy(x, nonZero) : null;
+            this.z = columns != null ? new double[count] : null;
+            this.r = columns != null ? new double[count] : null;
+        }
+
+        private static double[] columnCopy(Rows x, int[] rows) {
+            int d = x.d(), m = rows.length;
+            double[] out = new double[d * m];
+            double[] row = new double[d];
+            for (int t = 0; t < m; t++) {
+                java.util.Arrays.fill(row, 0.0);
+                x.addTo(rows[t], 1.0, row);
+                for (int j = 0; j < d; j++) {
+                    out[j * m + t] = row[j];
+                }
+            }
+            return out;
         }
 
         double valueAndGradient(double[] theta, double[] grad) {
+            return columns != null ? byColumns(theta, grad) : byRows(theta, grad);
+        }
+
+        private double byRows(double[] theta, double[] grad) {
             int d = x.d();
             java.util.Arrays.fill(grad, 0.0);
             double loss = 0;
             double b = theta[d];
             for (int i : nonZero) {
-                double z = x.dot(i, theta) + b;
+                double zi = x.dot(i, theta) + b;
                 // One exp per row serves both the loss and the gradient (this loop dominates probe fitting).
-                double e = Math.exp(-Math.abs(z));
-                loss += s[i] * (softplus(z, e) - (y[i] ? z : 0));
-                double r = s[i] * (sigmoid(z, e) - (y[i] ? 1 : 0)) / n;
-                x.addTo(i, r, grad);
-                grad[d] += r;
+                double e = Math.exp(-Math.abs(zi));
+                loss += s[i] * (softplus(zi, e) - (y[i] ? zi : 0));
+                double ri = s[i] * (sigmoid(zi, e) - (y[i] ? 1 : 0)) / n;
+                x.addTo(i, ri, grad);
+                grad[d] += ri;
             }
-            for (int label = 0; label < 2; label++) { // the folded zero rows: z = b, no feature gradient
+            return withFoldedRowsAndPenalty(loss, theta, grad);
+        }
+
+        /** The same terms on the column copy: z = b + Σ_j w_j·X[:, j], then g_j = X[:, j]·r. */
+        private double byColumns(double[] theta, double[] grad) {
+            int d = x.d(), m = nonZero.length;
+            java.util.Arrays.fill(grad, 0.0);
+            double b = theta[d];
+            java.util.Arrays.fill(z, b);
+            for (int j = 0; j < d; j++) {
+                if (theta[j] != 0) {
+                    ColumnLoops.axpy(theta[j], columns, j * m, z, m);
+                }
+            }
+            double loss = 0;
+            for (int t = 0; t < m; t++) {
+                int i = nonZero[t];
+                double e = Math.exp(-Math.abs(z[t]));
+                loss += s[i] * (softplus(z[t], e) - (y[i] ? z[t] : 0));
+                r[t] = s[i] * (sigmoid(z[t], e) - (y[i] ? 1 : 0)) / n;
+                grad[d] += r[t];
+            }
+            for (int j = 0; j < d; j++) {
+                grad[j] = ColumnLoops.dot(r, columns, j * m, m);
+            }
+            return withFoldedRowsAndPenalty(loss, theta, grad);
+        }
+
+        /** Adds the folded zero rows (z = b: bias gradient only), takes the mean and adds the L2 penalty. */
+        private double withFoldedRowsAndPenalty(double loss, double[] theta, double[] grad) {
+            int d = x.d();
+            double b = theta[d];
+            for (int label = 0; label < 2; label++) {
                 if (zeroWeight[label] > 0) {
                     double e = Math.exp(-Math.abs(b));
                     loss += zeroWeight[label] * (softplus(b, e) - (label == 1 ? b : 0));
