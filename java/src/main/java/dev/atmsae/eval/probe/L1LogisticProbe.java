@@ -34,6 +34,13 @@ public final class L1LogisticProbe {
             return new LogisticModel(new double[d], 0);
         }
         double pw = (double) (n - pos) / pos;
+        double[] sign = new double[n];   // −1 on positive rows: the margin whose softplus is the row's loss
+        double[] weight = new double[n]; // pos_weight on positive rows
+        for (int i = 0; i < n; i++) {
+            sign[i] = y[i] ? -1 : 1;
+            weight[i] = y[i] ? pw : 1.0;
+        }
+        double[] slope = new double[n];
         double[] w = new double[d + 1];
         double[] v = w.clone();
         double[] grad = new double[d + 1];
@@ -44,7 +51,7 @@ public final class L1LogisticProbe {
         double lipschitz = 1.0;
         double t = 1.0;
         for (int iter = 0; iter < maxIter; iter++) {
-            double fv = smoothWithGradient(x, y, pw, l2, v, zV, grad);
+            double fv = smoothWithGradient(x, sign, weight, l2, v, zV, grad, slope);
             double fNext;
             while (true) {
                 for (int j = 0; j < d; j++) {
@@ -56,7 +63,7 @@ public final class L1LogisticProbe {
                 for (int i = 0; i < n; i++) {
                     zNext[i] = x.dot(i, next) + next[d];
                 }
-                fNext = smooth(y, pw, l2, next, zNext, d);
+                fNext = smooth(sign, weight, l2, next, zNext, d);
                 double quad = 0, lin = 0;
                 for (int j = 0; j <= d; j++) {
                     double diff = next[j] - v[j];
@@ -94,29 +101,19 @@ public final class L1LogisticProbe {
     }
 
     /** Smooth part (pos-weighted BCE + L2) at θ whose predictors are z. */
-    private static double smooth(boolean[] y, double pw, double l2, double[] theta, double[] z, int d) {
-        double loss = 0;
-        for (int i = 0; i < z.length; i++) {
-            loss += y[i] ? pw * LogisticRegression.softplus(-z[i]) : LogisticRegression.softplus(z[i]);
-        }
-        return loss / z.length + penalty(l2, theta, d);
+    private static double smooth(double[] sign, double[] weight, double l2, double[] theta, double[] z, int d) {
+        return LogisticTerms.lossAndSlopes(z, sign, weight, z.length, null) / z.length + penalty(l2, theta, d);
     }
 
-    /** {@link #smooth} and its gradient (into {@code grad}); one exp per row serves the loss and the sigmoid. */
-    private static double smoothWithGradient(Rows x, boolean[] y, double pw, double l2, double[] theta, double[] z,
-                                             double[] grad) {
+    /** {@link #smooth} and its gradient (into {@code grad}); {@code slope} is scratch of length n. */
+    private static double smoothWithGradient(Rows x, double[] sign, double[] weight, double l2, double[] theta,
+                                             double[] z, double[] grad, double[] slope) {
         int n = x.n(), d = x.d();
         java.util.Arrays.fill(grad, 0.0);
-        double loss = 0;
+        double loss = LogisticTerms.lossAndSlopes(z, sign, weight, n, slope);
         for (int i = 0; i < n; i++) {
-            double m = y[i] ? -z[i] : z[i];          // the margin whose softplus is the row's loss
-            double e = Math.exp(-Math.abs(m));
-            double sig = m >= 0 ? 1.0 / (1.0 + e) : e / (1.0 + e); // σ(m)
-            double weight = y[i] ? pw : 1.0;
-            loss += weight * (Math.max(m, 0) + LogisticRegression.log1pSmall(e));
-            double r = y[i] ? -pw * sig : sig;       // ∂loss_i/∂z_i
-            x.addTo(i, r / n, grad);
-            grad[d] += r / n;
+            x.addTo(i, slope[i] / n, grad);
+            grad[d] += slope[i] / n;
         }
         for (int j = 0; j < d; j++) {
             grad[j] += l2 * theta[j];

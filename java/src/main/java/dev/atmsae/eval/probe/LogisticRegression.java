@@ -156,11 +156,15 @@ public final class LogisticRegression {
         /**
          * For few features (d ≤ {@link #COLUMNAR_MAX_D}): the nonzero rows copied column by column (feature j of
          * term t at [j·m + t]), so that X·w and Xᵀ·r run as vector loops over the rows instead of a short loop per
-         * row behind an interface call; null otherwise. z and r: scratch per nonzero row for that path.
+         * row behind an interface call, and the exp/log of every row in one vector pass ({@link LogisticTerms});
+         * null otherwise. z and r: scratch per nonzero row for that path.
          */
         private final double[] columns;
         private final double[] z;
         private final double[] r;
+        /** For the column path: per nonzero row, −1 / +1 for a positive / negative label, and s_i. */
+        private final double[] sign;
+        private final double[] weight;
 
         Objective(Rows x, boolean[] y, double[] s, double l2) {
             this.x = x;
@@ -182,6 +186,12 @@ public final class LogisticRegression {
             this.columns = d <= COLUMNAR_MAX_D ? columnCopy(x, nonZero) : null;
             this.z = columns != null ? new double[count] : null;
             this.r = columns != null ? new double[count] : null;
+            this.sign = columns != null ? new double[count] : null;
+            this.weight = columns != null ? new double[count] : null;
+            for (int t = 0; columns != null && t < count; t++) {
+                sign[t] = y[nonZero[t]] ? -1 : 1;
+                weight[t] = s[nonZero[t]];
+            }
         }
 
         private static double[] columnCopy(Rows x, int[] rows) {
@@ -230,12 +240,9 @@ public final class LogisticRegression {
                     ColumnLoops.axpy(theta[j], columns, j * m, z, m);
                 }
             }
-            double loss = 0;
+            double loss = LogisticTerms.lossAndSlopes(z, sign, weight, m, r);
             for (int t = 0; t < m; t++) {
-                int i = nonZero[t];
-                double e = Math.exp(-Math.abs(z[t]));
-                loss += s[i] * (softplus(z[t], e) - (y[i] ? z[t] : 0));
-                r[t] = s[i] * (sigmoid(z[t], e) - (y[i] ? 1 : 0)) / n;
+                r[t] /= n;
                 grad[d] += r[t];
             }
             for (int j = 0; j < d; j++) {
@@ -277,11 +284,6 @@ public final class LogisticRegression {
     /** log(1 + e) for e in [0, 1]: Math.log is an intrinsic (log1p is not); a series keeps precision for tiny e. */
     static double log1pSmall(double e) {
         return e < 1e-4 ? e * (1 - e * (0.5 - e / 3)) : Math.log(1 + e);
-    }
-
-    /** log(1 + e^z) without overflow. */
-    public static double softplus(double z) {
-        return Math.max(z, 0) + log1pSmall(Math.exp(-Math.abs(z)));
     }
 
     public static double sigmoid(double z) {
