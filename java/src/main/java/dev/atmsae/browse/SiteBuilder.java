@@ -87,7 +87,7 @@ public final class SiteBuilder {
             if (set != null) {
                 checkProbeSet(in.probeSet(), set, sae, data);
             }
-            AbsorptionEval.ProbeCache probes = set == null ? null : new AbsorptionEval.ProbeCache(set);
+            AbsorptionEval.ProbeCache probes = set == null ? null : AbsorptionEval.ProbeCache.storedIn(set, in.probeSet());
             int limit = (int) Math.min(data.tokens().rows(), options.maxTokens() > 0 ? options.maxTokens() : Long.MAX_VALUE);
             String compareLabel = other == null ? null : label(in.compare(), other);
             Site a = new Site(in.out(), label(in.sae(), sae), in.sae(), sae, compareLabel == null ? null

@@ -93,7 +93,8 @@ public final class AbsorptionCommand implements Callable<Integer> {
             out.flush();
             return 0;
         }
-        ProbeSet set = ProbeSets.read(resolveProbeSet(input.probeSet));
+        Path probeSetDir = resolveProbeSet(input.probeSet);
+        ProbeSet set = ProbeSets.read(probeSetDir);
         for (int k : sparseK) {
             if (k < 1) {
                 throw new UserError("--sparse-k values must be at least 1, got " + k);
@@ -109,7 +110,8 @@ public final class AbsorptionCommand implements Callable<Integer> {
         try (Engine engine = EngineChoice.open(engineName, null, spec.commandLine())) {
             codes = EngineCodes.encode(engine, weights, set.acts(), set.n());
         }
-        AbsorptionReport report = AbsorptionEval.run(set, weights, codes, options);
+        AbsorptionReport report = AbsorptionEval.run(set, weights, codes, options,
+                AbsorptionEval.ProbeCache.storedIn(set, probeSetDir));
         SparseProbing.Report sparse = noSparseProbing ? null : SparseProbing.run(set, codes, sparseK);
         write(ReportWriter.json(report, sparse), ReportWriter.markdown(report, sparse));
         out.printf(Locale.ROOT, "%s: %d/%d classes kept%s; absorption_fraction %s, legacy %s, full %s, mean split features %s%n",

@@ -201,10 +201,14 @@ public final class DemoReport {
         ProbeSet layer3 = ProbeSets.read(in.posProbeSet());
         ProbeSet emb = in.posProbeSetEmbeddings() == null ? null : ProbeSets.read(in.posProbeSetEmbeddings());
         MarkdownTable t = new MarkdownTable("parent", "test rows", "probe F1 (layer 3)", "probe F1 (embeddings)");
+        // the sweep fitted the layer-3 probes already: the caches read them from beside the probe sets
+        AbsorptionEval.ProbeCache layer3Probes = AbsorptionEval.ProbeCache.storedIn(layer3, in.posProbeSet());
+        AbsorptionEval.ProbeCache embProbes = emb == null ? null
+                : AbsorptionEval.ProbeCache.storedIn(emb, in.posProbeSetEmbeddings());
         for (int p = 0; p < layer3.parents().size(); p++) {
             String name = layer3.parents().get(p).name();
-            double f1 = parentProbeF1(layer3, p);
-            double f1e = emb == null ? Double.NaN : parentProbeF1(emb, p);
+            double f1 = parentProbeF1(layer3Probes, layer3, p);
+            double f1e = emb == null ? Double.NaN : parentProbeF1(embProbes, emb, p);
             t.row(name, countTest(layer3, p), f1, f1e);
         }
         sb.append("Ground-truth (parent-vs-rest, class-balanced logistic) probes on raw activations, test split by "
@@ -220,18 +224,11 @@ public final class DemoReport {
         return sb.toString();
     }
 
-    private static double parentProbeF1(ProbeSet set, int parentIndex) {
-        int[] train = set.rowsOf(ProbeSet.TRAIN);
-        int[] test = set.rowsOf(ProbeSet.TEST);
-        if (train.length == 0 || test.length == 0) {
+    private static double parentProbeF1(AbsorptionEval.ProbeCache probes, ProbeSet set, int parentIndex) {
+        if (set.rowsOf(ProbeSet.TRAIN).length == 0 || set.rowsOf(ProbeSet.TEST).length == 0) {
             return Double.NaN;
         }
-        boolean[] label = new boolean[set.n()];
-        for (int i = 0; i < label.length; i++) {
-            label[i] = set.parent()[i] == parentIndex;
-        }
-        return AbsorptionEval.groundTruthProbe(set.acts(), set.d(), train, test, label,
-                AbsorptionOptions.defaults().probeL2()).quality().f1();
+        return probes.parentProbe(parentIndex, AbsorptionOptions.defaults().probeL2()).quality().f1();
     }
 
     private static int countTest(ProbeSet set, int parentIndex) {

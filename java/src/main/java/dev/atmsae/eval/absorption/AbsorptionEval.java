@@ -7,6 +7,7 @@ import dev.atmsae.eval.probe.LogisticRegression;
 import dev.atmsae.eval.probe.Rows;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.util.UserError;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -45,16 +46,64 @@ public final class AbsorptionEval {
      */
     public static final class ProbeCache {
         private final ProbeSet set;
+        /** Where the probes are kept between processes ({@link GroundTruthProbeFile}), or null for memory only. */
+        private final Path dir;
+        private final long fingerprint;
         private final java.util.concurrent.ConcurrentHashMap<String, GroundTruthProbe> probes =
                 new java.util.concurrent.ConcurrentHashMap<>();
+        private final java.util.concurrent.atomic.AtomicInteger fits = new java.util.concurrent.atomic.AtomicInteger();
 
+        /** Probes kept in memory for this process. */
         public ProbeCache(ProbeSet set) {
+            this(set, null);
+        }
+
+        private ProbeCache(ProbeSet set, Path dir) {
             this.set = set;
+            this.dir = dir;
+            this.fingerprint = dir == null ? 0 : GroundTruthProbeFile.fingerprint(set);
+            if (dir != null) {
+                probes.putAll(GroundTruthProbeFile.read(dir, fingerprint));
+            }
+        }
+
+        /** Probes also kept in the probe-set directory {@code dir} that {@code set} was read from. */
+        public static ProbeCache storedIn(ProbeSet set, Path dir) {
+            return new ProbeCache(set, dir);
+        }
+
+        /** The P-vs-rest ground-truth probe of parent {@code parent} (label = membership in it) at L2 {@code l2}. */
+        public GroundTruthProbe parentProbe(int parent, double l2) {
+            boolean[] label = new boolean[set.n()];
+            for (int i = 0; i < label.length; i++) {
+                label[i] = set.parent()[i] == parent;
+            }
+            return probe(parent, set.rowsOf(ProbeSet.TRAIN), set.rowsOf(ProbeSet.TEST), label, l2);
+        }
+
+        /** How many probes this cache has fitted (not read from memory or disk). */
+        int fits() {
+            return fits.get();
         }
 
         GroundTruthProbe probe(int parent, int[] train, int[] test, boolean[] label, double l2) {
-            return probes.computeIfAbsent(parent + "/" + l2,
-                    key -> groundTruthProbe(set.acts(), set.d(), train, test, label, l2));
+            String key = parent + "/" + l2;
+            GroundTruthProbe known = probes.get(key);
+            if (known != null) {
+                return known;
+            }
+            GroundTruthProbe fitted = groundTruthProbe(set.acts(), set.d(), train, test, label, l2);
+            fits.incrementAndGet();
+            GroundTruthProbe first = probes.putIfAbsent(key, fitted);
+            if (first != null) {
+                return first; // another thread fitted the same probe (deterministic: the same values)
+            }
+            if (dir != null) {
+                synchronized (this) {
+                    GroundTruthProbeFile.write(dir, fingerprint, new java.util.TreeMap<>(probes));
+                }
+            }
+            return fitted;
         }
     }
 
