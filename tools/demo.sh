@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# make demo: the main job on the embedded default, from a fresh clone: about 14 minutes on a 2-core AMD EPYC (2026-11-30).
+# make demo: the main job on the embedded default, from a fresh clone: about 13 minutes on a 2-core AMD EPYC (2026-11-30).
 #   1. harvest MiniLM (layer 3) activations from the Brown corpus; hold the last shard out for evaluation
 #   2. build the POS probe set (layer 3 + embedding layer, lookup baseline) and SAEBench's first-letter probe set
 #   3. generate the synthetic ground-truth data set
