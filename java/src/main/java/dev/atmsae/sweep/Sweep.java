@@ -129,8 +129,9 @@ public final class Sweep {
     private Inputs inputs() {
         if (inputs == null) {
             ProbeSet probeSet = spec.probeSet() == null ? null : ProbeSets.read(spec.probeSet());
-            Probes probes = probeSet == null ? null : new Probes(AbsorptionEval.ProbeCache.storedIn(probeSet, spec.probeSet()),
-                    new SparseProbing.RawCache(probeSet, SparseProbing.DEFAULT_KS));
+            Probes probes = probeSet == null ? null
+                    : new Probes(AbsorptionEval.ProbeCache.storedIn(probeSet, spec.probeSet()),
+                            new SparseProbing.RawCache(probeSet, SparseProbing.DEFAULT_KS));
             SynthGenerator truth = spec.truth() == null ? null : SynthFiles.readTruth(spec.truth());
             inputs = new Inputs(probeSet, probes, truth);
         }

@@ -72,27 +72,19 @@ public final class AbsorptionEval {
             return new ProbeCache(set, dir);
         }
 
-        /** The P-vs-rest ground-truth probe of parent {@code parent} (label = membership in it) at L2 {@code l2}. */
+        /**
+         * The P-vs-rest ground-truth probe of parent {@code parent} at L2 {@code l2}: fitted on the set's train rows
+         * with label = membership in the parent, measured on its test rows — the only inputs, so the cache key is
+         * (parent, l2).
+         */
         public GroundTruthProbe parentProbe(int parent, double l2) {
-            boolean[] label = new boolean[set.n()];
-            for (int i = 0; i < label.length; i++) {
-                label[i] = set.parent()[i] == parent;
-            }
-            return probe(parent, set.rowsOf(ProbeSet.TRAIN), set.rowsOf(ProbeSet.TEST), label, l2);
-        }
-
-        /** How many probes this cache has fitted (not read from memory or disk). */
-        int fits() {
-            return fits.get();
-        }
-
-        GroundTruthProbe probe(int parent, int[] train, int[] test, boolean[] label, double l2) {
             String key = parent + "/" + l2;
             GroundTruthProbe known = probes.get(key);
             if (known != null) {
                 return known;
             }
-            GroundTruthProbe fitted = groundTruthProbe(set.acts(), set.d(), train, test, label, l2);
+            GroundTruthProbe fitted = groundTruthProbe(set.acts(), set.d(), set.rowsOf(ProbeSet.TRAIN),
+                    set.rowsOf(ProbeSet.TEST), parentLabel(set, parent), l2);
             fits.incrementAndGet();
             GroundTruthProbe first = probes.putIfAbsent(key, fitted);
             if (first != null) {
@@ -104,6 +96,11 @@ public final class AbsorptionEval {
                 }
             }
             return fitted;
+        }
+
+        /** How many probes this cache has fitted (not read from memory or disk). */
+        int fits() {
+            return fits.get();
         }
     }
 
@@ -180,7 +177,7 @@ public final class AbsorptionEval {
                                                             double[] norms, int[] train, int[] test, int p,
                                                             AbsorptionOptions options, ProbeCache cache) {
         ProbeSet.ParentClass parent = set.parents().get(p);
-        Scored scoredRows = scoredRows(set, sae, train, test, p, options, cache);
+        Scored scoredRows = scoredRows(set, sae, test, p, options, cache);
         GroundTruthProbe probe = scoredRows.probe();
         double[] cos = scoredRows.cos();
         int topCos = 0;
@@ -207,6 +204,15 @@ public final class AbsorptionEval {
                 s.absorbing());
     }
 
+    /** Per row of {@code set}: whether it belongs to parent class {@code p}. */
+    static boolean[] parentLabel(ProbeSet set, int p) {
+        boolean[] label = new boolean[set.n()];
+        for (int i = 0; i < label.length; i++) {
+            label[i] = set.parent()[i] == p;
+        }
+        return label;
+    }
+
     /**
      * The rows one parent is scored on: test rows of P that its ground-truth probe marks positive, with A = x·p̂ of
      * the raw activation, each row's child name, and cos(d_i, p̂) of every latent.
@@ -214,14 +220,11 @@ public final class AbsorptionEval {
     record Scored(GroundTruthProbe probe, boolean[] label, double[] cos, int[] rows, double[] a, String[] childOf) {
     }
 
-    static Scored scoredRows(ProbeSet set, SaeWeights sae, int[] train, int[] test, int p, AbsorptionOptions options,
+    static Scored scoredRows(ProbeSet set, SaeWeights sae, int[] test, int p, AbsorptionOptions options,
                              ProbeCache cache) {
         ProbeSet.ParentClass parent = set.parents().get(p);
-        boolean[] label = new boolean[set.n()];
-        for (int i = 0; i < set.n(); i++) {
-            label[i] = set.parent()[i] == p;
-        }
-        GroundTruthProbe probe = cache.probe(p, train, test, label, options.probeL2());
+        boolean[] label = parentLabel(set, p);
+        GroundTruthProbe probe = cache.parentProbe(p, options.probeL2());
         double[] unit = probe.model().unitDirection();
         double[] cos = SaeForward.decoderCosines(sae, unit);
         List<Integer> scoredList = new ArrayList<>();

@@ -41,8 +41,8 @@ public final class AbsorptionRows {
         if (p < 0) {
             throw new IllegalArgumentException("probe set '" + set.name() + "' has no class '" + result.name() + "'");
         }
-        AbsorptionEval.Scored scored = AbsorptionEval.scoredRows(set, sae, set.rowsOf(ProbeSet.TRAIN),
-                set.rowsOf(ProbeSet.TEST), p, options, cache);
+        AbsorptionEval.Scored scored = AbsorptionEval.scoredRows(set, sae, set.rowsOf(ProbeSet.TEST), p, options,
+                cache);
         ParentScorer scorer = new ParentScorer(codes, scored.cos(), SaeForward.decoderNorms(sae), result.mainLatents());
         List<Row> rows = new ArrayList<>(scored.rows().length);
         for (int t = 0; t < scored.rows().length; t++) {

@@ -9,7 +9,6 @@ import java.io.DataInputStream;
 import java.io.DataOutputStream;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -35,21 +34,13 @@ final class GroundTruthProbeFile {
 
     /** The probes stored for {@code set} in {@code dir}, by cache key; empty when there is no usable file. */
     static Map<String, AbsorptionEval.GroundTruthProbe> read(Path dir, long fingerprint) {
-        Map<String, AbsorptionEval.GroundTruthProbe> out = new LinkedHashMap<>();
-        byte[] bytes;
-        try {
-            bytes = Files.readAllBytes(dir.resolve(NAME));
-        } catch (NoSuchFileException e) {
-            return out;
-        } catch (IOException e) {
-            return out;
-        }
-        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(bytes))) {
+        Map<String, AbsorptionEval.GroundTruthProbe> read = new LinkedHashMap<>();
+        try (DataInputStream in = new DataInputStream(new ByteArrayInputStream(
+                Files.readAllBytes(dir.resolve(NAME))))) {
             if (in.readInt() != MAGIC || in.readInt() != FIT_VERSION || in.readLong() != fingerprint) {
-                return out;
+                return Map.of();
             }
             int entries = in.readInt();
-            Map<String, AbsorptionEval.GroundTruthProbe> read = new LinkedHashMap<>();
             for (int e = 0; e < entries; e++) {
                 String key = in.readUTF();
                 double[] w = readDoubles(in);
@@ -59,15 +50,17 @@ final class GroundTruthProbeFile {
                         in.readDouble(), in.readDouble());
                 read.put(key, new AbsorptionEval.GroundTruthProbe(new LogisticModel(w, b), q, readDoubles(in)));
             }
-            out.putAll(read);
+            return read;
         } catch (IOException | RuntimeException e) {
-            out.clear(); // truncated or garbled: refit
+            return Map.of(); // absent, truncated or garbled: refit
         }
-        return out;
     }
 
     /** Replaces the file in {@code dir} with {@code probes}; a directory that cannot be written keeps no file. */
     static void write(Path dir, long fingerprint, Map<String, AbsorptionEval.GroundTruthProbe> probes) {
+        if (!Files.isWritable(dir)) {
+            return;
+        }
         ByteArrayOutputStream bytes = new ByteArrayOutputStream();
         try (DataOutputStream out = new DataOutputStream(bytes)) {
             out.writeInt(MAGIC);
@@ -90,9 +83,6 @@ final class GroundTruthProbeFile {
             }
         } catch (IOException e) {
             throw new IllegalStateException("in-memory write failed", e); // cannot happen on a byte array
-        }
-        if (!Files.isWritable(dir)) {
-            return;
         }
         try {
             AtomicFiles.writeBytes(dir.resolve(NAME), bytes.toByteArray());

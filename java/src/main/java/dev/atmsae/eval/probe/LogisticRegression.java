@@ -182,15 +182,18 @@ public final class LogisticRegression {
                 }
             }
             this.nonZero = java.util.Arrays.copyOf(kept, count);
-            int d = x.d();
-            this.columns = d <= COLUMNAR_MAX_D ? columnCopy(x, nonZero) : null;
-            this.z = columns != null ? new double[count] : null;
-            this.r = columns != null ? new double[count] : null;
-            this.sign = columns != null ? new double[count] : null;
-            this.weight = columns != null ? new double[count] : null;
-            for (int t = 0; columns != null && t < count; t++) {
-                sign[t] = y[nonZero[t]] ? -1 : 1;
-                weight[t] = s[nonZero[t]];
+            if (x.d() <= COLUMNAR_MAX_D) {
+                columns = columnCopy(x, nonZero);
+                z = new double[count];
+                r = new double[count];
+                sign = new double[count];
+                weight = new double[count];
+                for (int t = 0; t < count; t++) {
+                    sign[t] = y[nonZero[t]] ? -1 : 1;
+                    weight[t] = s[nonZero[t]];
+                }
+            } else {
+                columns = z = r = sign = weight = null;
             }
         }
 
