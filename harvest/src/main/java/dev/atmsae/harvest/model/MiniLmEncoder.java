@@ -16,9 +16,9 @@ import java.util.Set;
 
 /**
  * Runs MiniLM with ONNX Runtime (CPU) and returns the activations of chosen layers. Owns one ORT session; not
- * thread-safe. When a requested layer is not a graph output, the session is built from a copy of the model whose
- * graph also outputs that layer's tensor ({@link OnnxGraphOutputs}); {@code session.run} fetches only the requested
- * tensors, so unrequested outputs cost nothing.
+ * thread-safe. The session is built from a copy of the model whose graph outputs exactly the requested layers' tensors
+ * and holds only the blocks they depend on ({@link OnnxGraphOutputs#truncatedTo}): ONNX Runtime runs a whole graph
+ * whatever is fetched, so a layer-3 harvest through the full model paid for blocks 4 and 5 as well.
  */
 public final class MiniLmEncoder implements AutoCloseable {
     private final OrtEnvironment env;
@@ -39,13 +39,11 @@ public final class MiniLmEncoder implements AutoCloseable {
 
     MiniLmEncoder(byte[] modelBytes, List<Layer> layers, int intraOpThreads) {
         this.layers = List.copyOf(new LinkedHashSet<>(layers));
-        List<String> extra = new ArrayList<>();
+        List<String> wanted = new ArrayList<>();
         for (Layer layer : this.layers) {
-            if (!layer.isGraphOutput()) {
-                extra.add(layer.tensorName());
-            }
+            wanted.add(layer.tensorName());
         }
-        byte[] bytes = extra.isEmpty() ? modelBytes : OnnxGraphOutputs.withExtraOutputs(modelBytes, extra);
+        byte[] bytes = OnnxGraphOutputs.truncatedTo(modelBytes, wanted);
         this.env = OrtEnvironment.getEnvironment();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setIntraOpNumThreads(intraOpThreads);

@@ -1,5 +1,6 @@
 package dev.atmsae.harvest.model;
 
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -59,6 +60,40 @@ public class MiniLmEncoderTest {
         assertEquals(0.0394, direct[1], 1e-4);
         assertEquals(0.0779, direct[2], 1e-4);
         assertEquals(0.2585, direct[3], 1e-4);
+    }
+
+    /** The truncated graph (what the encoder runs) computes block 3 bit for bit as the full graph does. */
+    @Test
+    void truncatedGraphGivesTheFullGraphsBits() throws Exception {
+        String layer3 = new Layer(3).tensorName();
+        byte[] full = OnnxGraphOutputs.withExtraOutputs(model, List.of(layer3));
+        byte[] cut = OnnxGraphOutputs.truncatedTo(model, List.of(layer3));
+        assertTrue(cut.length < full.length * 0.9, "blocks 4 and 5 (weights included) are cut: " + cut.length);
+        int[] sentence = {101, 1996, 4937, 2938, 2006, 1996, 13523, 102};
+        assertArrayEquals(run(full, layer3, sentence), run(cut, layer3, sentence));
+        assertArrayEquals(run(full, layer3, sentence), rewritten.run(List.of(sentence)).activations().get(new Layer(3)));
+    }
+
+    private static float[] run(byte[] bytes, String tensor, int[] ids) throws Exception {
+        OrtEnvironment env = OrtEnvironment.getEnvironment();
+        long[] shape = {1, ids.length};
+        long[] longIds = java.util.Arrays.stream(ids).asLongStream().toArray();
+        long[] ones = new long[ids.length];
+        java.util.Arrays.fill(ones, 1);
+        try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+            options.setIntraOpNumThreads(2);
+            try (OrtSession session = env.createSession(bytes, options);
+                 OnnxTensor idTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(longIds), shape);
+                 OnnxTensor maskTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(ones), shape);
+                 OnnxTensor typeTensor = OnnxTensor.createTensor(env, LongBuffer.wrap(new long[ids.length]), shape);
+                 OrtSession.Result result = session.run(Map.of("input_ids", idTensor, "attention_mask", maskTensor,
+                         "token_type_ids", typeTensor), java.util.Set.of(tensor))) {
+                FloatBuffer buffer = ((OnnxTensor) result.get(tensor).orElseThrow()).getFloatBuffer();
+                float[] values = new float[buffer.remaining()];
+                buffer.get(values);
+                return values;
+            }
+        }
     }
 
     @Test

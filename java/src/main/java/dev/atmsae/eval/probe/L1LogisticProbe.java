@@ -60,8 +60,9 @@ public final class L1LogisticProbe {
                     next[j] = Math.signum(u) * Math.max(Math.abs(u) - thr, 0.0);
                 }
                 next[d] = v[d] - grad[d] / lipschitz;
+                x.dotAll(next, zNext); // next is L1-sparse: sparse code rows visit its nonzero entries only
                 for (int i = 0; i < n; i++) {
-                    zNext[i] = x.dot(i, next) + next[d];
+                    zNext[i] += next[d];
                 }
                 fNext = smooth(sign, weight, l2, next, zNext, d);
                 double quad = 0, lin = 0;
