@@ -80,6 +80,20 @@ final class Vec {
      * is unspecified), and no lane is extracted by a variable index (which C2 does not intrinsify).
      */
     static float sumLanes(FloatVector v) {
+        // The same tree on lanes extracted by constant index for the two machine kinds' widths: slice() ran through
+        // the Vector API's Java fallback on AVX2 (it showed under every sampled dot in a training profile).
+        if (L == 8) {
+            float a0 = v.lane(0) + v.lane(4), a1 = v.lane(1) + v.lane(5);
+            float a2 = v.lane(2) + v.lane(6), a3 = v.lane(3) + v.lane(7);
+            return (a0 + a2) + (a1 + a3);
+        }
+        if (L == 16) {
+            float c0 = v.lane(0) + v.lane(8), c1 = v.lane(1) + v.lane(9), c2 = v.lane(2) + v.lane(10);
+            float c3 = v.lane(3) + v.lane(11), c4 = v.lane(4) + v.lane(12), c5 = v.lane(5) + v.lane(13);
+            float c6 = v.lane(6) + v.lane(14), c7 = v.lane(7) + v.lane(15);
+            float d0 = c0 + c4, d1 = c1 + c5, d2 = c2 + c6, d3 = c3 + c7;
+            return (d0 + d2) + (d1 + d3);
+        }
         for (int half = L / 2; half >= 1; half /= 2) {
             v = v.add(v.slice(half));
         }

@@ -122,8 +122,11 @@ public final class AbsorptionEval {
             throw new UserError("probe set '" + set.name() + "' needs both train and test rows (train " + train.length
                     + ", test " + test.length + ")");
         }
-        List<AbsorptionReport.ClassResult> classes = parentIds.parallelStream()
-                .map(p -> scoreParent(set, sae, codes, norms, train, test, p, options, cache)).toList();
+        List<int[]> ranked = KSparseProbing.rankedLatents(codes, train,
+                parentIds.stream().map(p -> parentLabel(set, p)).toList(), options.maxK());
+        List<AbsorptionReport.ClassResult> classes = IntStream.range(0, parentIds.size()).parallel()
+                .mapToObj(q -> scoreParent(set, sae, codes, norms, train, test, parentIds.get(q), ranked.get(q), options,
+                        cache)).toList();
         return aggregate(set, sae, options, parentIds.size(), classes);
     }
 
@@ -175,7 +178,7 @@ public final class AbsorptionEval {
 
     private static AbsorptionReport.ClassResult scoreParent(ProbeSet set, SaeWeights sae, SaeForward.Codes codes,
                                                             double[] norms, int[] train, int[] test, int p,
-                                                            AbsorptionOptions options, ProbeCache cache) {
+                                                            int[] ranked, AbsorptionOptions options, ProbeCache cache) {
         ProbeSet.ParentClass parent = set.parents().get(p);
         Scored scoredRows = scoredRows(set, sae, test, p, options, cache);
         GroundTruthProbe probe = scoredRows.probe();
@@ -186,7 +189,7 @@ public final class AbsorptionEval {
                 topCos = j;
             }
         }
-        KSparseProbing.Result ks = KSparseProbing.run(codes, train, test, scoredRows.label(), options.maxK(),
+        KSparseProbing.Result ks = KSparseProbing.selectMain(codes, train, test, scoredRows.label(), ranked,
                 options.f1Jump());
         int[] scored = scoredRows.rows();
         double[] a = scoredRows.a();

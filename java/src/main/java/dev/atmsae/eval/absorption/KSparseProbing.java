@@ -6,6 +6,9 @@ import dev.atmsae.eval.probe.L1LogisticProbe;
 import dev.atmsae.eval.probe.LogisticModel;
 import dev.atmsae.eval.probe.LogisticRegression;
 import dev.atmsae.eval.probe.Rows;
+import java.util.List;
+import java.util.concurrent.ForkJoinPool;
+import java.util.stream.IntStream;
 
 /**
  * k-sparse probing → main ("split") latents of one class (absorption.md §3): an L1 logistic probe on the SAE codes of
@@ -31,11 +34,36 @@ public final class KSparseProbing {
 
     /** Runs the selection for one class; {@code label[r]} is the class membership of every row of {@code codes}. */
     public static Result run(SaeForward.Codes codes, int[] trainRows, int[] testRows, boolean[] label, int maxK, double tau) {
+        int[] ranked = rankedLatents(codes, trainRows, List.of(label), maxK).get(0);
+        return selectMain(codes, trainRows, testRows, label, ranked, tau);
+    }
+
+    /**
+     * For each class (label over every row of {@code codes}), the maxK latents with the largest signed weights of its
+     * L1 probe on the train rows, largest first. The classes are fitted in lockstep ({@link L1LogisticProbe#fitAll}),
+     * split into as many interleaved groups as run in parallel; each class's result does not depend on the grouping.
+     */
+    public static List<int[]> rankedLatents(SaeForward.Codes codes, int[] trainRows, List<boolean[]> labels, int maxK) {
+        Rows train = Rows.sparse(codes, trainRows);
+        int groups = Math.max(1, Math.min(labels.size(), ForkJoinPool.getCommonPoolParallelism() + 1));
+        int[][] ranked = new int[labels.size()][];
+        IntStream.range(0, groups).parallel().forEach(group -> {
+            List<Integer> members = IntStream.range(0, labels.size()).filter(c -> c % groups == group).boxed().toList();
+            List<boolean[]> yTrain = members.stream().map(c -> select(labels.get(c), trainRows)).toList();
+            List<LogisticModel> models = L1LogisticProbe.fitAll(train, yTrain, L1LogisticProbe.L1, L1LogisticProbe.L2,
+                    L1_ITERATIONS);
+            for (int m = 0; m < members.size(); m++) {
+                ranked[members.get(m)] = topSigned(models.get(m).w(), Math.min(maxK, codes.cols()));
+            }
+        });
+        return List.of(ranked);
+    }
+
+    /** Steps 3–6 of §3 for one class given its L1-probe ranking: F1 of the top-k probes while F1 jumps by &gt; τ. */
+    public static Result selectMain(SaeForward.Codes codes, int[] trainRows, int[] testRows, boolean[] label, int[] ranked,
+                                double tau) {
         boolean[] yTrain = select(label, trainRows);
         boolean[] yTest = select(label, testRows);
-        LogisticModel l1 = L1LogisticProbe.fit(Rows.sparse(codes, trainRows), yTrain, L1LogisticProbe.L1,
-                L1LogisticProbe.L2, L1_ITERATIONS);
-        int[] ranked = topSigned(l1.w(), Math.min(maxK, codes.cols()));
         return accept(ranked, k -> f1AtK(codes, trainRows, testRows, yTrain, yTest, java.util.Arrays.copyOf(ranked, k)), tau);
     }
 

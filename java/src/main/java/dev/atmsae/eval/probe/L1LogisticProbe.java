@@ -1,5 +1,8 @@
 package dev.atmsae.eval.probe;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * One-vs-rest L1-regularised logistic probe used for k-sparse latent selection (absorption.md §3 step 2).
  *
@@ -16,43 +19,115 @@ public final class L1LogisticProbe {
     private L1LogisticProbe() {
     }
 
-    /**
-     * Fits one class; returns the weights (length d) and bias.
-     *
-     * <p>The linear predictors z = X·θ + b are carried between iterations rather than recomputed: FISTA's extrapolated
-     * point v = next + β·(next − w) is linear in θ, so z_v = z_next + β·(z_next − z_w) from two exact products. Each
-     * iteration then costs one pass over X for the trial point (per backtracking step) and one for the gradient,
-     * instead of one more for z_v.
-     */
+    /** Fits one class; returns the weights (length d) and bias. */
     public static LogisticModel fit(Rows x, boolean[] y, double l1, double l2, int maxIter) {
+        return fitAll(x, List.of(y), l1, l2, maxIter).get(0);
+    }
+
+    /**
+     * Fits one class per label vector on the same rows, in lockstep: each class runs exactly the iterations
+     * {@link #fit} would run alone (same bits), but one pass over X per iteration forms the gradients of all classes
+     * still running ({@link Rows#transposeTimes}) — the absorption metric fits one probe per parent class on the same
+     * codes, and this pass was most of the fitting.
+     */
+    public static List<LogisticModel> fitAll(Rows x, List<boolean[]> labels, double l1, double l2, int maxIter) {
+        List<ClassFit> fits = new ArrayList<>();
+        for (boolean[] y : labels) {
+            fits.add(new ClassFit(x, y, l1, l2));
+        }
         int n = x.n(), d = x.d();
-        int pos = 0;
-        for (boolean v : y) {
-            pos += v ? 1 : 0;
-        }
-        if (pos == 0 || pos == n) {
-            return new LogisticModel(new double[d], 0);
-        }
-        double pw = (double) (n - pos) / pos;
-        double[] sign = new double[n];   // −1 on positive rows: the margin whose softplus is the row's loss
-        double[] weight = new double[n]; // pos_weight on positive rows
-        for (int i = 0; i < n; i++) {
-            sign[i] = y[i] ? -1 : 1;
-            weight[i] = y[i] ? pw : 1.0;
-        }
-        double[] slope = new double[n];
-        double[] w = new double[d + 1];
-        double[] v = w.clone();
-        double[] grad = new double[d + 1];
-        double[] next = new double[d + 1];
-        double[] zW = new double[n];    // X·w + b (w = 0 at the start)
-        double[] zV = new double[n];    // X·v + b
-        double[] zNext = new double[n]; // X·next + b
-        double lipschitz = 1.0;
-        double t = 1.0;
         for (int iter = 0; iter < maxIter; iter++) {
-            double fv = smoothWithGradient(x, sign, weight, l2, v, zV, grad, slope);
-            double fNext;
+            List<ClassFit> running = fits.stream().filter(f -> !f.done).toList();
+            if (running.isEmpty()) {
+                break;
+            }
+            int width = running.size();
+            double[] a = new double[n * width];
+            for (int q = 0; q < width; q++) {
+                running.get(q).slopes(a, q, width);
+            }
+            double[] g = new double[d * width];
+            x.transposeTimes(a, width, g);
+            for (int q = 0; q < width; q++) {
+                running.get(q).step(g, q, width);
+            }
+        }
+        return fits.stream().map(ClassFit::model).toList();
+    }
+
+    /**
+     * One class's FISTA state. The linear predictors z = X·θ + b are carried between iterations rather than
+     * recomputed: FISTA's extrapolated point v = next + β·(next − w) is linear in θ, so z_v = z_next + β·(z_next − z_w)
+     * from two exact products. Each iteration then costs one product for the trial point (per backtracking step) and
+     * the shared gradient pass, instead of one more product for z_v.
+     */
+    private static final class ClassFit {
+        private final Rows x;
+        private final double l1;
+        private final double l2;
+        private final int n;
+        private final int d;
+        private final double[] sign;   // −1 on positive rows: the margin whose softplus is the row's loss
+        private final double[] weight; // pos_weight on positive rows
+        private final double[] slope;
+        private final double[] w;
+        private final double[] v;
+        private final double[] grad;
+        private final double[] next;
+        private final double[] zW;     // X·w + b (w = 0 at the start)
+        private final double[] zV;     // X·v + b
+        private final double[] zNext;  // X·next + b
+        private double lipschitz = 1.0;
+        private double t = 1.0;
+        private double fv;
+        boolean done;
+
+        ClassFit(Rows x, boolean[] y, double l1, double l2) {
+            this.x = x;
+            this.l1 = l1;
+            this.l2 = l2;
+            this.n = x.n();
+            this.d = x.d();
+            int pos = 0;
+            for (boolean v : y) {
+                pos += v ? 1 : 0;
+            }
+            w = new double[d + 1];
+            done = pos == 0 || pos == n; // one class only: w = 0
+            double pw = done ? 1 : (double) (n - pos) / pos;
+            sign = new double[n];
+            weight = new double[n];
+            for (int i = 0; i < n; i++) {
+                sign[i] = y[i] ? -1 : 1;
+                weight[i] = y[i] ? pw : 1.0;
+            }
+            slope = new double[n];
+            v = w.clone();
+            grad = new double[d + 1];
+            next = new double[d + 1];
+            zW = new double[n];
+            zV = new double[n];
+            zNext = new double[n];
+        }
+
+        /** The smooth loss at v (kept for {@link #step}) and a[i·width + q] = ∂loss_i/∂z_i / n. */
+        void slopes(double[] a, int q, int width) {
+            double loss = LogisticTerms.lossAndSlopes(zV, sign, weight, n, slope);
+            double gradBias = 0;
+            for (int i = 0; i < n; i++) {
+                double ai = slope[i] / n;
+                a[i * width + q] = ai;
+                gradBias += ai;
+            }
+            grad[d] = gradBias;
+            fv = loss / n + penalty(l2, v, d);
+        }
+
+        /** Completes the gradient at v from column q of g = Xᵀ·a, then one FISTA iteration with backtracking. */
+        void step(double[] g, int q, int width) {
+            for (int j = 0; j < d; j++) {
+                grad[j] = g[j * width + q] + l2 * v[j];
+            }
             while (true) {
                 for (int j = 0; j < d; j++) {
                     double u = v[j] - grad[j] / lipschitz;
@@ -64,7 +139,7 @@ public final class L1LogisticProbe {
                 for (int i = 0; i < n; i++) {
                     zNext[i] += next[d];
                 }
-                fNext = smooth(sign, weight, l2, next, zNext, d);
+                double fNext = LogisticTerms.lossAndSlopes(zNext, sign, weight, n, null) / n + penalty(l2, next, d);
                 double quad = 0, lin = 0;
                 for (int j = 0; j <= d; j++) {
                     double diff = next[j] - v[j];
@@ -92,34 +167,16 @@ public final class L1LogisticProbe {
             }
             t = tNext;
             if (moved <= 1e-14 * Math.max(1.0, size)) {
-                break;
+                done = true;
             }
             lipschitz *= 0.9; // let the step grow again where the curvature allows
         }
-        double[] weights = new double[d];
-        System.arraycopy(w, 0, weights, 0, d);
-        return new LogisticModel(weights, w[d]);
-    }
 
-    /** Smooth part (pos-weighted BCE + L2) at θ whose predictors are z. */
-    private static double smooth(double[] sign, double[] weight, double l2, double[] theta, double[] z, int d) {
-        return LogisticTerms.lossAndSlopes(z, sign, weight, z.length, null) / z.length + penalty(l2, theta, d);
-    }
-
-    /** {@link #smooth} and its gradient (into {@code grad}); {@code slope} is scratch of length n. */
-    private static double smoothWithGradient(Rows x, double[] sign, double[] weight, double l2, double[] theta,
-                                             double[] z, double[] grad, double[] slope) {
-        int n = x.n(), d = x.d();
-        java.util.Arrays.fill(grad, 0.0);
-        double loss = LogisticTerms.lossAndSlopes(z, sign, weight, n, slope);
-        for (int i = 0; i < n; i++) {
-            x.addTo(i, slope[i] / n, grad);
-            grad[d] += slope[i] / n;
+        LogisticModel model() {
+            double[] weights = new double[d];
+            System.arraycopy(w, 0, weights, 0, d);
+            return new LogisticModel(weights, w[d]);
         }
-        for (int j = 0; j < d; j++) {
-            grad[j] += l2 * theta[j];
-        }
-        return loss / n + penalty(l2, theta, d);
     }
 
     private static double penalty(double l2, double[] theta, int d) {

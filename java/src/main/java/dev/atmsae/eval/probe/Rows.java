@@ -27,6 +27,25 @@ public interface Rows {
         }
     }
 
+    /**
+     * g[j·width + q] += Σ_r a[r·width + q]·x[r, j] for q &lt; width: Xᵀ·A for {@code width} columns of A at once, each
+     * column's sums taken over rows in ascending order with the products of {@link #addTo}, so every column gets the
+     * bits that row-by-row {@code addTo} calls would give it.
+     */
+    default void transposeTimes(double[] a, int width, double[] g) {
+        int d = d();
+        double[] term = new double[d];
+        for (int r = 0; r < n(); r++) {
+            for (int q = 0; q < width; q++) {
+                java.util.Arrays.fill(term, 0.0);
+                addTo(r, a[r * width + q], term); // 0 + a·x: the product itself
+                for (int j = 0; j < d; j++) {
+                    g[j * width + q] += term[j];
+                }
+            }
+        }
+    }
+
     /** z[t] = {@link #dot}(rows[t], w) for from ≤ t &lt; to; implementations may be faster but give the same bits. */
     default void dots(int[] rows, int from, int to, double[] w, double[] z) {
         for (int t = from; t < to; t++) {

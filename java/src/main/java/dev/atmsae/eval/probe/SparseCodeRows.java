@@ -54,6 +54,25 @@ final class SparseCodeRows implements Rows {
         return codes.rowPtr()[sel[r]] == codes.rowPtr()[sel[r] + 1]; // codes keep only f > 0
     }
 
+    /** Row by row, each stored code feeding all {@code width} columns of g at once (one pass over the codes). */
+    @Override
+    public void transposeTimes(double[] a, int width, double[] g) {
+        int[] rowPtr = codes.rowPtr();
+        int[] idx = codes.idx();
+        float[] val = codes.val();
+        for (int r = 0; r < sel.length; r++) {
+            int row = sel[r];
+            int aBase = r * width;
+            for (int p = rowPtr[row]; p < rowPtr[row + 1]; p++) {
+                int gBase = idx[p] * width;
+                double v = val[p];
+                for (int q = 0; q < width; q++) {
+                    g[gBase + q] += a[aBase + q] * v;
+                }
+            }
+        }
+    }
+
     /**
      * Column by column over the latents with w_j ≠ 0, in ascending j. A code row stores its latents in ascending order
      * (both encoders write them so), so every z[r] receives the same products in the same order as {@link #dot}; the
