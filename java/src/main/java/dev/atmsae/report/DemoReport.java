@@ -205,6 +205,10 @@ public final class DemoReport {
         AbsorptionEval.ProbeCache layer3Probes = AbsorptionEval.ProbeCache.storedIn(layer3, in.posProbeSet());
         AbsorptionEval.ProbeCache embProbes = emb == null ? null
                 : AbsorptionEval.ProbeCache.storedIn(emb, in.posProbeSetEmbeddings());
+        fitAllParents(layer3Probes, layer3);
+        if (emb != null) {
+            fitAllParents(embProbes, emb);
+        }
         for (int p = 0; p < layer3.parents().size(); p++) {
             String name = layer3.parents().get(p).name();
             double f1 = parentProbeF1(layer3Probes, layer3, p);
@@ -222,6 +226,14 @@ public final class DemoReport {
                     l.get("rule"), l.get("test_accuracy"), l.get("test_accuracy_unseen_words")));
         }
         return sb.toString();
+    }
+
+    /** Reads or fits every parent's probe at once (missing ones are fitted together, {@code parentProbes}). */
+    private static void fitAllParents(AbsorptionEval.ProbeCache probes, ProbeSet set) {
+        if (set.rowsOf(ProbeSet.TRAIN).length > 0 && set.rowsOf(ProbeSet.TEST).length > 0) {
+            probes.parentProbes(java.util.stream.IntStream.range(0, set.parents().size()).boxed().toList(),
+                    AbsorptionOptions.defaults().probeL2());
+        }
     }
 
     private static double parentProbeF1(AbsorptionEval.ProbeCache probes, ProbeSet set, int parentIndex) {

@@ -12,6 +12,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
 /**
@@ -78,24 +79,42 @@ public final class AbsorptionEval {
          * (parent, l2).
          */
         public GroundTruthProbe parentProbe(int parent, double l2) {
-            String key = parent + "/" + l2;
-            GroundTruthProbe known = probes.get(key);
-            if (known != null) {
-                return known;
-            }
-            GroundTruthProbe fitted = groundTruthProbe(set.acts(), set.d(), set.rowsOf(ProbeSet.TRAIN),
-                    set.rowsOf(ProbeSet.TEST), parentLabel(set, parent), l2);
-            fits.incrementAndGet();
-            GroundTruthProbe first = probes.putIfAbsent(key, fitted);
-            if (first != null) {
-                return first; // another thread fitted the same probe (deterministic: the same values)
-            }
-            if (dir != null) {
-                synchronized (this) {
-                    GroundTruthProbeFile.write(dir, fingerprint, new java.util.TreeMap<>(probes));
+            return parentProbes(List.of(parent), l2).get(0);
+        }
+
+        /**
+         * {@link #parentProbe} for several parents; the missing ones are fitted together, in lockstep groups (one
+         * per parallel worker) that read the rows once per round for the whole group, and then stored.
+         */
+        public List<GroundTruthProbe> parentProbes(List<Integer> parents, double l2) {
+            List<Integer> missing = parents.stream().distinct().filter(p -> !probes.containsKey(key(p, l2))).toList();
+            if (!missing.isEmpty()) {
+                int groups = Math.max(1, Math.min(missing.size(), ForkJoinPool.getCommonPoolParallelism() + 1));
+                int[] train = set.rowsOf(ProbeSet.TRAIN);
+                int[] test = set.rowsOf(ProbeSet.TEST);
+                IntStream.range(0, groups).parallel().forEach(group -> {
+                    List<Integer> members = IntStream.range(0, missing.size()).filter(m -> m % groups == group)
+                            .mapToObj(missing::get).toList();
+                    List<GroundTruthProbe> fitted = groundTruthProbes(set.acts(), set.d(), train, test,
+                            members.stream().map(p -> parentLabel(set, p)).toList(), l2);
+                    for (int m = 0; m < members.size(); m++) {
+                        // another thread may have fitted the same probe meanwhile: deterministic, the same values
+                        if (probes.putIfAbsent(key(members.get(m), l2), fitted.get(m)) == null) {
+                            fits.incrementAndGet();
+                        }
+                    }
+                });
+                if (dir != null) {
+                    synchronized (this) {
+                        GroundTruthProbeFile.write(dir, fingerprint, new java.util.TreeMap<>(probes));
+                    }
                 }
             }
-            return fitted;
+            return parents.stream().map(p -> probes.get(key(p, l2))).toList();
+        }
+
+        private static String key(int parent, double l2) {
+            return parent + "/" + l2;
         }
 
         /** How many probes this cache has fitted (not read from memory or disk). */
@@ -122,6 +141,7 @@ public final class AbsorptionEval {
             throw new UserError("probe set '" + set.name() + "' needs both train and test rows (train " + train.length
                     + ", test " + test.length + ")");
         }
+        cache.parentProbes(parentIds, options.probeL2()); // fitted together where missing, before the per-class work
         List<int[]> ranked = KSparseProbing.rankedLatents(codes, train,
                 parentIds.stream().map(p -> parentLabel(set, p)).toList(), options.maxK());
         List<AbsorptionReport.ClassResult> classes = IntStream.range(0, parentIds.size()).parallel()
@@ -163,17 +183,30 @@ public final class AbsorptionEval {
 
     /** Fits the class-balanced P-vs-rest probe on the train rows and measures it on the test rows. */
     public static GroundTruthProbe groundTruthProbe(float[] acts, int d, int[] train, int[] test, boolean[] label, double l2) {
-        boolean[] yTrain = KSparseProbing.select(label, train);
-        boolean[] yTest = KSparseProbing.select(label, test);
-        LogisticModel model = LogisticRegression.fitBalanced(Rows.floats(acts, d, train), yTrain, l2, PROBE_ITERATIONS);
-        double[] trainLogits = model.logits(Rows.floats(acts, d, train));
-        double[] testLogits = model.logits(Rows.floats(acts, d, test));
-        BinaryMetrics atZero = BinaryMetrics.of(testLogits, yTest, 0.0);
-        double thr = BinaryMetrics.bestF1Threshold(trainLogits, yTrain);
-        BinaryMetrics tuned = BinaryMetrics.of(testLogits, yTest, thr);
-        int trainPos = count(yTrain), testPos = count(yTest);
-        return new GroundTruthProbe(model, new AbsorptionReport.ProbeQuality(trainPos, testPos, atZero.precision(),
-                atZero.recall(), atZero.f1(), thr, tuned.precision(), tuned.recall(), tuned.f1()), testLogits);
+        return groundTruthProbes(acts, d, train, test, List.of(label), l2).get(0);
+    }
+
+    /** {@link #groundTruthProbe} for several labels, fitted in lockstep on the same rows (each with its own bits). */
+    public static List<GroundTruthProbe> groundTruthProbes(float[] acts, int d, int[] train, int[] test,
+                                                           List<boolean[]> labels, double l2) {
+        Rows trainRows = Rows.floats(acts, d, train);
+        List<boolean[]> yTrains = labels.stream().map(label -> KSparseProbing.select(label, train)).toList();
+        List<LogisticModel> models = LogisticRegression.fitBalancedAll(trainRows, yTrains, l2, PROBE_ITERATIONS);
+        List<GroundTruthProbe> out = new ArrayList<>();
+        for (int c = 0; c < labels.size(); c++) {
+            boolean[] yTrain = yTrains.get(c);
+            boolean[] yTest = KSparseProbing.select(labels.get(c), test);
+            LogisticModel model = models.get(c);
+            double[] trainLogits = model.logits(trainRows);
+            double[] testLogits = model.logits(Rows.floats(acts, d, test));
+            BinaryMetrics atZero = BinaryMetrics.of(testLogits, yTest, 0.0);
+            double thr = BinaryMetrics.bestF1Threshold(trainLogits, yTrain);
+            BinaryMetrics tuned = BinaryMetrics.of(testLogits, yTest, thr);
+            int trainPos = count(yTrain), testPos = count(yTest);
+            out.add(new GroundTruthProbe(model, new AbsorptionReport.ProbeQuality(trainPos, testPos, atZero.precision(),
+                    atZero.recall(), atZero.f1(), thr, tuned.precision(), tuned.recall(), tuned.f1()), testLogits));
+        }
+        return out;
     }
 
     private static AbsorptionReport.ClassResult scoreParent(ProbeSet set, SaeWeights sae, SaeForward.Codes codes,

@@ -1,5 +1,8 @@
 package dev.atmsae.eval.probe;
 
+import java.util.ArrayList;
+import java.util.List;
+
 /**
  * Binary L2-regularised logistic regression in float64, fitted full-batch with L-BFGS (memory 10, Armijo backtracking).
  *
@@ -12,7 +15,6 @@ package dev.atmsae.eval.probe;
 public final class LogisticRegression {
     /** sklearn's C = 1 expressed on the mean-loss objective is 1/n; this marker asks for it. */
     public static final double L2_SKLEARN_C1 = -1;
-    private static final int MEMORY = 10;
     /** Up to this many features the objective works on a column copy of the rows (k-sparse probes: k ≤ 20). */
     static final int COLUMNAR_MAX_D = 32;
     /** Rows per block of the row path: a few KB of features, still in L1 when their gradient terms are added. */
@@ -43,98 +45,68 @@ public final class LogisticRegression {
 
     /** Weighted fit of the objective in the class comment. */
     public static LogisticModel fit(Rows x, boolean[] y, double[] s, double l2, int maxIter) {
-        int d = x.d();
-        if (y.length != x.n() || s.length != x.n()) {
-            throw new IllegalArgumentException("labels/weights do not match " + x.n() + " rows");
-        }
-        int pos = 0;
-        for (boolean v : y) {
-            pos += v ? 1 : 0;
-        }
-        if (pos == 0 || pos == y.length) {
-            return new LogisticModel(new double[d], pos == 0 ? -10 : 10);
-        }
-        Objective obj = new Objective(x, y, s, l2);
-        double[] theta = new double[d + 1];
-        double[] grad = new double[d + 1];
-        double f = obj.valueAndGradient(theta, grad);
-        double[][] sHist = new double[MEMORY][];
-        double[][] yHist = new double[MEMORY][];
-        double[] rho = new double[MEMORY];
-        int stored = 0, head = 0;
-        double[] newTheta = new double[d + 1];
-        double[] newGrad = new double[d + 1];
-        for (int iter = 0; iter < maxIter; iter++) {
-            if (maxAbs(grad) < 1e-7) {
-                break;
-            }
-            double[] dir = twoLoop(grad, sHist, yHist, rho, stored, head);
-            double slope = dot(dir, grad);
-            if (slope >= 0) { // not a descent direction: restart from steepest descent
-                stored = 0;
-                dir = negate(grad);
-                slope = dot(dir, grad);
-            }
-            double step = (stored == 0) ? Math.min(1.0, 1.0 / Math.max(1e-12, Math.sqrt(-slope))) : 1.0;
-            double fNew;
-            int tries = 0;
-            while (true) {
-                for (int j = 0; j <= d; j++) {
-                    newTheta[j] = theta[j] + step * dir[j];
-                }
-                fNew = obj.valueAndGradient(newTheta, newGrad);
-                if (fNew <= f + 1e-4 * step * slope || ++tries > 40) {
-                    break;
-                }
-                step *= 0.5;
-            }
-            double[] sv = new double[d + 1], yv = new double[d + 1];
-            for (int j = 0; j <= d; j++) {
-                sv[j] = newTheta[j] - theta[j];
-                yv[j] = newGrad[j] - grad[j];
-            }
-            double sy = dot(sv, yv);
-            if (sy > 1e-12) {
-                sHist[head] = sv;
-                yHist[head] = yv;
-                rho[head] = 1.0 / sy;
-                head = (head + 1) % MEMORY;
-                stored = Math.min(stored + 1, MEMORY);
-            }
-            double change = f - fNew;
-            System.arraycopy(newTheta, 0, theta, 0, d + 1);
-            System.arraycopy(newGrad, 0, grad, 0, d + 1);
-            f = fNew;
-            if (tries > 40 || Math.abs(change) <= 1e-12 * Math.max(1.0, Math.abs(f))) {
-                break;
-            }
-        }
-        double[] w = new double[d];
-        System.arraycopy(theta, 0, w, 0, d);
-        return new LogisticModel(w, theta[d]);
+        return fitAll(x, List.of(y), List.of(s), l2, maxIter).get(0);
     }
 
-    private static double[] twoLoop(double[] grad, double[][] sHist, double[][] yHist, double[] rho, int stored, int head) {
-        double[] q = grad.clone();
-        double[] alpha = new double[MEMORY];
-        for (int t = 1; t <= stored; t++) {
-            int k = Math.floorMod(head - t, MEMORY);
-            alpha[k] = rho[k] * dot(sHist[k], q);
-            axpy(-alpha[k], yHist[k], q);
-        }
-        if (stored > 0) {
-            int last = Math.floorMod(head - 1, MEMORY);
-            double gamma = dot(sHist[last], yHist[last]) / dot(yHist[last], yHist[last]);
-            for (int j = 0; j < q.length; j++) {
-                q[j] *= gamma;
+    /** Class-balanced fits of several label vectors on the same rows ({@link #fitAll}). */
+    public static List<LogisticModel> fitBalancedAll(Rows x, List<boolean[]> ys, double l2, int maxIter) {
+        List<double[]> weights = ys.stream().map(LogisticRegression::balancedWeights).toList();
+        return fitAll(x, ys, weights, l2 == L2_SKLEARN_C1 ? 1.0 / x.n() : l2, maxIter);
+    }
+
+    /**
+     * Weighted fits of several label vectors on the same rows, in lockstep: every class runs its own L-BFGS
+     * ({@link Lbfgs}) exactly as it would alone — the same bits — while each round of objective evaluations reads the
+     * rows once for all classes still running ({@link Objective#evaluateAll}). The ground-truth probes (one per
+     * parent class, d = 384 float rows that do not fit in cache) were bound by reading the rows, once per class.
+     */
+    public static List<LogisticModel> fitAll(Rows x, List<boolean[]> ys, List<double[]> weights, double l2, int maxIter) {
+        int d = x.d();
+        LogisticModel[] models = new LogisticModel[ys.size()];
+        List<Objective> objectives = new ArrayList<>();
+        List<Lbfgs> searches = new ArrayList<>();
+        List<Integer> owners = new ArrayList<>();
+        for (int c = 0; c < ys.size(); c++) {
+            boolean[] y = ys.get(c);
+            double[] s = weights.get(c);
+            if (y.length != x.n() || s.length != x.n()) {
+                throw new IllegalArgumentException("labels/weights do not match " + x.n() + " rows");
+            }
+            int pos = 0;
+            for (boolean v : y) {
+                pos += v ? 1 : 0;
+            }
+            if (pos == 0 || pos == y.length) {
+                models[c] = new LogisticModel(new double[d], pos == 0 ? -10 : 10);
+            } else {
+                objectives.add(new Objective(x, y, s, l2));
+                searches.add(new Lbfgs(d + 1, maxIter));
+                owners.add(c);
             }
         }
-        for (int t = stored; t >= 1; t--) {
-            int k = Math.floorMod(head - t, MEMORY);
-            double beta = rho[k] * dot(yHist[k], q);
-            axpy(alpha[k] - beta, sHist[k], q);
+        while (true) {
+            List<Objective> asking = new ArrayList<>();
+            List<Lbfgs> waiting = new ArrayList<>();
+            for (int q = 0; q < searches.size(); q++) {
+                if (!searches.get(q).done()) {
+                    asking.add(objectives.get(q));
+                    waiting.add(searches.get(q));
+                }
+            }
+            if (waiting.isEmpty()) {
+                break;
+            }
+            double[] values = Objective.evaluateAll(asking, waiting.stream().map(Lbfgs::point).toList(),
+                    waiting.stream().map(Lbfgs::gradientOut).toList());
+            for (int q = 0; q < waiting.size(); q++) {
+                waiting.get(q).receive(values[q]);
+            }
         }
-        return negate(q);
+        for (int q = 0; q < searches.size(); q++) {
+            double[] theta = searches.get(q).solution();
+            models[owners.get(q)] = new LogisticModel(java.util.Arrays.copyOf(theta, d), theta[d]);
+        }
+        return List.of(models);
     }
 
     /**
@@ -222,27 +194,63 @@ public final class LogisticRegression {
         }
 
         private double byRows(double[] theta, double[] grad) {
-            int d = x.d();
             java.util.Arrays.fill(grad, 0.0);
             double loss = 0;
-            double b = theta[d];
-            // A few rows at a time: their products in one call (independent sums), then their gradient terms while
-            // the rows are still in cache — two separate passes would stream the whole matrix twice.
             for (int from = 0; from < nonZero.length; from += ROW_BLOCK) {
-                int to = Math.min(from + ROW_BLOCK, nonZero.length);
-                x.dots(nonZero, from, to, theta, rowDots);
-                for (int t = from; t < to; t++) {
-                    int i = nonZero[t];
-                    double zi = rowDots[t] + b;
-                    // One exp per row serves both the loss and the gradient.
-                    double e = Math.exp(-Math.abs(zi));
-                    loss += s[i] * (softplus(zi, e) - (y[i] ? zi : 0));
-                    double ri = s[i] * (sigmoid(zi, e) - (y[i] ? 1 : 0)) / n;
-                    x.addTo(i, ri, grad);
-                    grad[d] += ri;
-                }
+                loss = addRows(from, Math.min(from + ROW_BLOCK, nonZero.length), theta, grad, loss);
             }
             return withFoldedRowsAndPenalty(loss, theta, grad);
+        }
+
+        /**
+         * Adds the terms of nonzero rows [from, to) to {@code loss} and {@code grad}: their products in one call
+         * (independent sums), then their gradient terms while the rows are still in cache.
+         */
+        private double addRows(int from, int to, double[] theta, double[] grad, double loss) {
+            int d = x.d();
+            double b = theta[d];
+            x.dots(nonZero, from, to, theta, rowDots);
+            for (int t = from; t < to; t++) {
+                int i = nonZero[t];
+                double zi = rowDots[t] + b;
+                // One exp per row serves both the loss and the gradient.
+                double e = Math.exp(-Math.abs(zi));
+                loss += s[i] * (softplus(zi, e) - (y[i] ? zi : 0));
+                double ri = s[i] * (sigmoid(zi, e) - (y[i] ? 1 : 0)) / n;
+                x.addTo(i, ri, grad);
+                grad[d] += ri;
+            }
+            return loss;
+        }
+
+        /**
+         * {@link #valueAndGradient} of each objective at its own point, with the same bits. Objectives on the same rows
+         * by the row path go through the rows block by block, each block once for all of them; each objective's
+         * sums still run over the rows in order.
+         */
+        static double[] evaluateAll(List<Objective> objectives, List<double[]> thetas, List<double[]> grads) {
+            double[] values = new double[objectives.size()];
+            boolean shared = objectives.stream().allMatch(o -> o.columns == null && o.x == objectives.get(0).x);
+            if (!shared || objectives.size() == 1) {
+                for (int q = 0; q < objectives.size(); q++) {
+                    values[q] = objectives.get(q).valueAndGradient(thetas.get(q), grads.get(q));
+                }
+                return values;
+            }
+            int rows = objectives.get(0).nonZero.length;
+            for (double[] grad : grads) {
+                java.util.Arrays.fill(grad, 0.0);
+            }
+            for (int from = 0; from < rows; from += ROW_BLOCK) {
+                int to = Math.min(from + ROW_BLOCK, rows);
+                for (int q = 0; q < objectives.size(); q++) {
+                    values[q] = objectives.get(q).addRows(from, to, thetas.get(q), grads.get(q), values[q]);
+                }
+            }
+            for (int q = 0; q < objectives.size(); q++) {
+                values[q] = objectives.get(q).withFoldedRowsAndPenalty(values[q], thetas.get(q), grads.get(q));
+            }
+            return values;
         }
 
         /** The same terms on the column copy: z = b + Σ_j w_j·X[:, j], then g_j = X[:, j]·r. */
@@ -304,35 +312,5 @@ public final class LogisticRegression {
 
     public static double sigmoid(double z) {
         return z >= 0 ? 1.0 / (1.0 + Math.exp(-z)) : Math.exp(z) / (1.0 + Math.exp(z));
-    }
-
-    static double dot(double[] a, double[] b) {
-        double s = 0;
-        for (int j = 0; j < a.length; j++) {
-            s += a[j] * b[j];
-        }
-        return s;
-    }
-
-    private static void axpy(double a, double[] x, double[] y) {
-        for (int j = 0; j < y.length; j++) {
-            y[j] += a * x[j];
-        }
-    }
-
-    private static double[] negate(double[] v) {
-        double[] out = new double[v.length];
-        for (int j = 0; j < v.length; j++) {
-            out[j] = -v[j];
-        }
-        return out;
-    }
-
-    private static double maxAbs(double[] v) {
-        double m = 0;
-        for (double x : v) {
-            m = Math.max(m, Math.abs(x));
-        }
-        return m;
     }
 }

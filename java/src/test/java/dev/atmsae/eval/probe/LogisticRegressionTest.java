@@ -165,4 +165,39 @@ class LogisticRegressionTest {
         assertEquals(1.0, BinaryMetrics.of(scores, y, thr).f1(), 1e-12);
         assertTrue(thr > 0.5 && thr < 1);
     }
+
+    /** Ground-truth probes are fitted in lockstep: each class must get exactly the model of its own fit. */
+    @Test
+    void lockstepFitsOnSharedFloatRowsGiveEachClassItsOwnBits() {
+        int total = 260, d = 41;
+        float[] acts = new float[total * d];
+        int[] cls = new int[total];
+        for (int i = 0; i < total; i++) {
+            cls[i] = (int) (Philox.uniform(12, Philox.STREAM_PROBE, i) * 4);
+            for (int j = 0; j < d; j++) {
+                acts[i * d + j] = (float) (Philox.gaussian(12, Philox.STREAM_PROBE, 10_000 + (long) i * d + j)
+                        + (j == cls[i] * 3 ? 1.5 : 0));
+            }
+        }
+        int[] sel = java.util.stream.IntStream.range(0, total).filter(i -> i % 5 != 0).toArray(); // a train split
+        Rows x = Rows.floats(acts, d, sel);
+        java.util.List<boolean[]> labels = new java.util.ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+            boolean[] y = new boolean[sel.length];
+            for (int t = 0; t < sel.length; t++) {
+                y[t] = cls[sel[t]] == c;
+            }
+            labels.add(y);
+        }
+        labels.add(new boolean[sel.length]); // degenerate: no positives
+        for (double l2 : new double[] {1e-4, LogisticRegression.L2_SKLEARN_C1}) {
+            java.util.List<LogisticModel> together = LogisticRegression.fitBalancedAll(x, labels, l2, 500);
+            for (int c = 0; c < labels.size(); c++) {
+                LogisticModel alone = LogisticRegression.fitBalanced(x, labels.get(c), l2, 500);
+                org.junit.jupiter.api.Assertions.assertArrayEquals(alone.w(), together.get(c).w(), 0.0, "class " + c);
+                assertEquals(Double.doubleToRawLongBits(alone.b()), Double.doubleToRawLongBits(together.get(c).b()));
+            }
+            assertTrue(together.get(2).w()[6] > 0.5, "class 2's own feature carries its probe");
+        }
+    }
 }
