@@ -28,16 +28,13 @@ public final class GeometricMedian {
         }
         double floor = 1e-12 * Math.max(scale, 1e-30);
         double[] next = new double[dim];
+        double[] distSq = new double[count];
         for (int it = 0; it < MAX_ITERATIONS; it++) {
             java.util.Arrays.fill(next, 0);
             double wsum = 0;
+            RowSquares.ofDifferences(rows, count, dim, y, distSq);
             for (int b = 0; b < count; b++) {
-                double dist = 0;
-                for (int j = 0; j < dim; j++) {
-                    double v = rows[b * dim + j] - y[j];
-                    dist += v * v;
-                }
-                double w = 1.0 / Math.max(Math.sqrt(dist), floor);
+                double w = 1.0 / Math.max(Math.sqrt(distSq[b]), floor);
                 wsum += w;
                 for (int j = 0; j < dim; j++) {
                     next[j] += w * rows[b * dim + j];

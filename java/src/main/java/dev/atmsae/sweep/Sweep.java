@@ -55,27 +55,84 @@ public final class Sweep {
         this.log = log;
     }
 
-    /** Trains and evaluates every run; returns the per-run results in sweep order. */
+    /**
+     * Trains and evaluates every run; returns the per-run results in sweep order. Run i is evaluated on a second
+     * thread while run i + 1 trains: training and evaluation each leave part of the machine idle (serial set-up, file
+     * I/O, the tail of a parallel loop), and the two fill each other's gaps. Every result is computed exactly as in
+     * sequence — each phase has its own engine and no shared mutable state but the probe caches, which are
+     * deterministic — only the wall clock changes.
+     */
     public List<RunResult> run() {
-        List<RunResult> results = new ArrayList<>();
+        List<java.util.concurrent.Future<RunResult>> results = new ArrayList<>();
         int total = spec.archs().size() * spec.targetL0s().size() * spec.seeds().size();
         int index = 0;
-        for (ArchKind arch : spec.archs()) {
-            for (double l0 : spec.targetL0s()) {
-                for (long seed : spec.seeds()) {
-                    index++;
-                    Path dir = spec.out().resolve("runs").resolve(SweepSpec.runName(arch, l0, seed));
-                    results.add(runOrReuse(configFor(arch, l0, seed), l0, dir, "[" + index + "/" + total + "] "));
+        java.util.concurrent.ExecutorService evaluator = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
+            Thread t = new Thread(r, "atmsae-sweep-eval");
+            t.setDaemon(true);
+            return t;
+        });
+        try {
+            for (ArchKind arch : spec.archs()) {
+                for (double l0 : spec.targetL0s()) {
+                    for (long seed : spec.seeds()) {
+                        index++;
+                        Path dir = spec.out().resolve("runs").resolve(SweepSpec.runName(arch, l0, seed));
+                        String label = "[" + index + "/" + total + "] ";
+                        TrainConfig config = configFor(arch, l0, seed);
+                        java.util.Optional<RunResult> done = finished(config, dir);
+                        if (done.isPresent()) {
+                            say("%s%s: done before, reusing %s", label, dir.getFileName(), dir.resolve("result.json"));
+                            results.add(java.util.concurrent.CompletableFuture.completedFuture(done.get()));
+                            continue;
+                        }
+                        say("%s%s: training", label, dir.getFileName());
+                        write(dir.resolve("train_config.json"), config.toMap());
+                        Trained trained = train(config, l0, dir);
+                        results.add(evaluator.submit(() -> {
+                            RunResult r = evaluate(trained);
+                            write(dir.resolve("result.json"), r.toMap());
+                            return r;
+                        }));
+                    }
                 }
             }
+            List<RunResult> all = new ArrayList<>();
+            for (java.util.concurrent.Future<RunResult> f : results) {
+                all.add(await(f));
+            }
+            Map<String, Object> sweep = new LinkedHashMap<>();
+            sweep.put("spec", describe());
+            sweep.put("runs", all.stream().map(RunResult::toMap).toList());
+            sweep.put("aggregate", Aggregate.of(all).stream().map(Aggregate::toMap).toList());
+            write(spec.out().resolve("sweep.json"), sweep);
+            return all;
+        } finally {
+            evaluator.shutdown();
+            try {
+                // a failed training still lets the runs trained before it finish their evaluation (and result.json)
+                evaluator.awaitTermination(1, java.util.concurrent.TimeUnit.HOURS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
         }
-        List<Map<String, Object>> all = results.stream().map(RunResult::toMap).toList();
-        Map<String, Object> sweep = new LinkedHashMap<>();
-        sweep.put("spec", describe());
-        sweep.put("runs", all);
-        sweep.put("aggregate", Aggregate.of(results).stream().map(Aggregate::toMap).toList());
-        write(spec.out().resolve("sweep.json"), sweep);
-        return results;
+    }
+
+    /** The result of an evaluation, its failure rethrown as it was thrown (a UserError stays one line). */
+    private static RunResult await(java.util.concurrent.Future<RunResult> f) {
+        try {
+            return f.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("sweep interrupted", e);
+        } catch (java.util.concurrent.ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException r) {
+                throw r;
+            }
+            if (e.getCause() instanceof Error err) {
+                throw err;
+            }
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     /**
@@ -142,11 +199,15 @@ public final class Sweep {
     }
 
     private RunResult trainAndEvaluate(TrainConfig config, double l0, Path dir) {
-        ArchKind arch = config.arch();
+        return evaluate(train(config, l0, dir));
+    }
+
+    /** What training leaves for the evaluation of a run. */
+    private record Trained(TrainConfig config, double l0, Path dir, Map<String, Object> summary) {
+    }
+
+    private Trained train(TrainConfig config, double l0, Path dir) {
         long seed = config.seed();
-        ProbeSet probeSet = inputs().probeSet();
-        Probes probes = inputs().probes();
-        SynthGenerator truth = inputs().truth();
         Map<String, Object> metadata = new LinkedHashMap<>(spec.metadata());
         metadata.putIfAbsent("dataset_path", spec.data().toString());
         ActivationLoader.Options loader = ActivationLoader.Options.defaults(config.batchSize()).withSeed(seed);
@@ -160,10 +221,26 @@ public final class Sweep {
             if (!trained.completed()) {
                 throw new UserError("sweep: run " + dir + " stopped early (" + trained.stopReason() + ")");
             }
-            double trainSeconds = (System.nanoTime() - t0) / 1e9;
+            Map<String, Object> trainSummary = new LinkedHashMap<>();
+            trainSummary.put("seconds", (System.nanoTime() - t0) / 1e9);
+            trainSummary.put("final_sparsity_coeff", trained.summary().get("final_sparsity_coeff"));
+            trainSummary.put("tokens_per_s", trained.summary().get("tokens_per_s"));
+            trainSummary.put("stall_fraction", trained.summary().get("stall_fraction"));
+            trainSummary.put("engine", engine.describe());
+            return new Trained(config, l0, dir, trainSummary);
+        }
+    }
+
+    private RunResult evaluate(Trained run) {
+        Path dir = run.dir();
+        ProbeSet probeSet = inputs().probeSet();
+        Probes probes = inputs().probes();
+        SynthGenerator truth = inputs().truth();
+        try (Engine engine = engines.get()) {
             SaeWeights weights = SaeLoader.read(dir);
             Path evalPath = spec.evalData() == null ? spec.data() : spec.evalData();
-            ActivationLoader.Options evalLoader = ActivationLoader.Options.defaults(config.batchSize()).withShuffle(false);
+            ActivationLoader.Options evalLoader = ActivationLoader.Options.defaults(run.config().batchSize())
+                    .withShuffle(false);
             SaeEvaluator.Outcome eval = SaeEvaluator.evaluate(engine, weights, ActivationLoader.open(evalPath, evalLoader),
                     spec.evalTokens());
             Map<String, Object> core = eval.metrics().result();
@@ -188,16 +265,11 @@ public final class Sweep {
                 AtomicFiles.writeString(dir.resolve("truth.json"), SynthReportWriter.json(report));
                 truthSummary = summarize(report);
             }
-            Map<String, Object> trainSummary = new LinkedHashMap<>();
-            trainSummary.put("seconds", trainSeconds);
-            trainSummary.put("final_sparsity_coeff", trained.summary().get("final_sparsity_coeff"));
-            trainSummary.put("tokens_per_s", trained.summary().get("tokens_per_s"));
-            trainSummary.put("stall_fraction", trained.summary().get("stall_fraction"));
-            trainSummary.put("engine", engine.describe());
+            Map<String, Object> trainSummary = new LinkedHashMap<>(run.summary());
             double masked = MaskActivity.maskedCodeFraction(dir.resolve("metrics.jsonl"));
             trainSummary.put("masked_code_fraction", Double.isFinite(masked) ? masked : null);
-            return new RunResult(arch.id(), l0, seed, dir.toString(), core, absorption, sparseProbing, truthSummary,
-                    trainSummary);
+            return new RunResult(run.config().arch().id(), run.l0(), run.config().seed(), dir.toString(), core,
+                    absorption, sparseProbing, truthSummary, trainSummary);
         }
     }
 

@@ -3,6 +3,7 @@ package dev.atmsae.train;
 import dev.atmsae.arch.Sae;
 import dev.atmsae.arch.SaeFactory;
 import dev.atmsae.arch.StepMetrics;
+import dev.atmsae.core.RowSquares;
 import dev.atmsae.core.TrainConfig;
 import dev.atmsae.data.BatchStream;
 import dev.atmsae.engine.Engine;
@@ -366,22 +367,19 @@ public final class Trainer {
             int initRows = Math.min(options.initTokens(), (int) Math.min(Integer.MAX_VALUE / d, scaleBatches * batch));
             float[] init = new float[initRows * d];
             int kept = 0;
+            float[] rowsOfBatch = new float[batch * d];
+            double[] squares = new double[batch];
             for (long b = 0; b < scaleBatches; b++) {
                 MemorySegment seg = s.next();
+                MemorySegment.copy(seg, ValueLayout.JAVA_FLOAT, 0, rowsOfBatch, 0, rowsOfBatch.length);
+                RowSquares.of(rowsOfBatch, batch, d, squares);
+                int copy = Math.min(batch, initRows - kept);
+                if (copy > 0) {
+                    System.arraycopy(rowsOfBatch, 0, init, kept * d, copy * d);
+                    kept += copy;
+                }
                 for (int r = 0; r < batch; r++) {
-                    double ss = 0;
-                    long base = (long) r * d;
-                    for (int j = 0; j < d; j++) {
-                        float v = seg.getAtIndex(ValueLayout.JAVA_FLOAT, base + j);
-                        ss += (double) v * v;
-                        if (kept < initRows) {
-                            init[kept * d + j] = v;
-                        }
-                    }
-                    if (kept < initRows) {
-                        kept++;
-                    }
-                    sumNorm += Math.sqrt(ss);
+                    sumNorm += Math.sqrt(squares[r]);
                     rows++;
                 }
             }
