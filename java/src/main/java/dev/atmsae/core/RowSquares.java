@@ -9,32 +9,9 @@ public final class RowSquares {
     private RowSquares() {
     }
 
-    /** out[r] = Σ_j x[r·d + j]² for r &lt; rows. */
+    /** out[r] = Σ_j x[r·d + j]² for r &lt; rows ({@link #ofDifferences} from 0: x − 0 is x exactly). */
     public static void of(float[] x, int rows, int d, double[] out) {
-        int r = 0;
-        for (; r + 4 <= rows; r += 4) {
-            int b0 = r * d, b1 = b0 + d, b2 = b1 + d, b3 = b2 + d;
-            double s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-            for (int j = 0; j < d; j++) {
-                double v0 = x[b0 + j], v1 = x[b1 + j], v2 = x[b2 + j], v3 = x[b3 + j];
-                s0 += v0 * v0;
-                s1 += v1 * v1;
-                s2 += v2 * v2;
-                s3 += v3 * v3;
-            }
-            out[r] = s0;
-            out[r + 1] = s1;
-            out[r + 2] = s2;
-            out[r + 3] = s3;
-        }
-        for (; r < rows; r++) {
-            double s = 0;
-            for (int j = 0; j < d; j++) {
-                double v = x[r * d + j];
-                s += v * v;
-            }
-            out[r] = s;
-        }
+        ofDifferences(x, rows, d, new double[d], out);
     }
 
     /** out[r] = Σ_j (x[r·d + j] − y[j])² for r &lt; rows, each row summed in index order (four rows at a time). */

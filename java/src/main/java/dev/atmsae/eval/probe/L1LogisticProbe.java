@@ -41,14 +41,16 @@ public final class L1LogisticProbe {
             if (running.isEmpty()) {
                 break;
             }
-            int width = running.size();
+            // columns padded to whole vectors (zero slopes in the padding) so that Xᵀ·A runs four columns at a time
+            int lanes = SparseCodeRows.LANES.length();
+            int width = running.size() == 1 ? 1 : (running.size() + lanes - 1) / lanes * lanes;
             double[] a = new double[n * width];
-            for (int q = 0; q < width; q++) {
+            for (int q = 0; q < running.size(); q++) {
                 running.get(q).slopes(a, q, width);
             }
             double[] g = new double[d * width];
             x.transposeTimes(a, width, g);
-            for (int q = 0; q < width; q++) {
+            for (int q = 0; q < running.size(); q++) {
                 running.get(q).step(g, q, width);
             }
         }

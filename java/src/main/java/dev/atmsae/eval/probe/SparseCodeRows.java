@@ -1,6 +1,8 @@
 package dev.atmsae.eval.probe;
 
 import dev.atmsae.eval.SaeForward;
+import jdk.incubator.vector.DoubleVector;
+import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Selected rows of sparse SAE codes as a probe design matrix. Besides the row view it keeps, once asked, a column
@@ -9,6 +11,8 @@ import dev.atmsae.eval.SaeForward;
  * of dependent additions.
  */
 final class SparseCodeRows implements Rows {
+    /** Fixed 256-bit lanes: the same on both machine kinds (each lane is an independent column anyway). */
+    static final VectorSpecies<Double> LANES = DoubleVector.SPECIES_256;
     private final SaeForward.Codes codes;
     private final int[] sel;
     /** Column j's entries are colRows/colVals[colPtr[j] .. colPtr[j + 1]), rows ascending. */
@@ -60,6 +64,22 @@ final class SparseCodeRows implements Rows {
         int[] rowPtr = codes.rowPtr();
         int[] idx = codes.idx();
         float[] val = codes.val();
+        if (width % LANES.length() == 0) {
+            // four columns per vector: g += a·v lane by lane is the scalar loop's multiply then add, the same bits
+            for (int r = 0; r < sel.length; r++) {
+                int row = sel[r];
+                int aBase = r * width;
+                for (int p = rowPtr[row]; p < rowPtr[row + 1]; p++) {
+                    int gBase = idx[p] * width;
+                    DoubleVector v = DoubleVector.broadcast(LANES, val[p]);
+                    for (int q = 0; q < width; q += LANES.length()) {
+                        DoubleVector.fromArray(LANES, g, gBase + q)
+                                .add(DoubleVector.fromArray(LANES, a, aBase + q).mul(v)).intoArray(g, gBase + q);
+                    }
+                }
+            }
+            return;
+        }
         for (int r = 0; r < sel.length; r++) {
             int row = sel[r];
             int aBase = r * width;
