@@ -6,8 +6,7 @@
 #   4. sweep ATM, TopK, BatchTopK, JumpReLU, ReLU+L1 and Matryoshka BatchTopK at matched L0 targets × seeds on both
 #      data sets
 #   5. write demo-out/report.md (comparison table, findings, plots) and print the table
-#   6. (before the report, which links to it) build the feature browser demo-out/browse/: ATM vs TopK at the first L0;
-#      the truth sweep, the first-letter absorption and the browser run side by side
+#   6. (before the report, which links to it) build the feature browser demo-out/browse/: ATM vs TopK at the first L0
 # Every step is idempotent: re-running skips finished work. Sizes can be overridden through the variables below.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -79,39 +78,21 @@ $atmsae sweep --archs "$ARCHS" --data "$out/data/train" --eval-data "$out/data/e
   --meta model_name=all-MiniLM-L6-v2 --meta hook_name=blocks.3.hook_resid_post --meta context_size=128 \
   --meta model_class_name=BertModel --meta exclude_special_tokens=true --meta prepend_bos=true
 
-# The next three steps need the MiniLM sweep but not each other: they run side by side (each leaves part of
-# the two cores idle on its own: JVM start-up, single-threaded set-up, file writes), their output kept in
-# $out/logs and shown in order once all three are done.
-step "Side by side: sweep on synthetic ground truth; first-letter absorption (ATM, matched L0); feature browser (ATM vs TopK at L0 ${L0S%%,*})"
-mkdir -p "$out/logs"
-atm_run="$(ls -d "$out"/sweep-minilm/runs/atm-* | head -1)"
-browse_l0="${L0S%%,*}"; browse_seed="${SEEDS%%,*}"
-pids=(); names=()
+step "Sweep on synthetic ground truth"
 $atmsae sweep --archs "$ARCHS" --data "$out/data/truth/shards" --truth "$out/data/truth" --width 64 --tokens 100000 --batch 512 \
   --target-l0 2,4 --seeds "$SEEDS" --eval-tokens 8192 --engine "$ENGINE" --out "$out/sweep-truth" --quiet \
-  $SHORT_RUN_SETTINGS > "$out/logs/sweep-truth.log" 2>&1 &
-pids+=($!); names+=("sweep-truth")
+  $SHORT_RUN_SETTINGS
+
+step "First-letter absorption (ATM, matched L0)"
+atm_run="$(ls -d "$out"/sweep-minilm/runs/atm-* | head -1)"
 $atmsae absorption --sae "$atm_run" --probe-set "$out/data/first-letter" --json "$out/first-letter-atm.json" \
-  --md "$out/first-letter-atm.md" > "$out/logs/first-letter.log" 2>&1 &
-pids+=($!); names+=("first-letter")
-if [[ ! -f "$out/browse/compare/data/overview.js" ]]; then
-  $atmsae browse --sae "$out/sweep-minilm/runs/atm-l0_${browse_l0}-s${browse_seed}" \
-    --compare "$out/sweep-minilm/runs/topk-l0_${browse_l0}-s${browse_seed}" \
-    --data "$out/data/minilm-l3" --probe-set "$out/data/pos" --engine "$ENGINE" --out "$out/browse" \
-    > "$out/logs/browse.log" 2>&1 &
-  pids+=($!); names+=("browse")
-fi
-failed=0
-for i in "${!pids[@]}"; do
-  if ! wait "${pids[i]}"; then
-    echo "demo: ${names[i]} failed (log: $out/logs/${names[i]}.log)" >&2; failed=1
-  fi
-done
-for name in "${names[@]}"; do
-  [[ "$name" == first-letter ]] && continue # its report is first-letter-atm.md
-  echo "-- $name"; cat "$out/logs/$name.log"
-done
-(( failed == 0 )) || { tail -5 "$out"/logs/*.log >&2; exit 1; }
+  --md "$out/first-letter-atm.md" >/dev/null
+
+step "Feature browser: ATM vs TopK at L0 ${L0S%%,*} (latents, POS absorption, side by side)"
+browse_l0="${L0S%%,*}"; browse_seed="${SEEDS%%,*}"
+[[ -f "$out/browse/compare/data/overview.js" ]] || $atmsae browse --sae "$out/sweep-minilm/runs/atm-l0_${browse_l0}-s${browse_seed}" \
+  --compare "$out/sweep-minilm/runs/topk-l0_${browse_l0}-s${browse_seed}" \
+  --data "$out/data/minilm-l3" --probe-set "$out/data/pos" --engine "$ENGINE" --out "$out/browse"
 
 step "Report"
 $atmsae report --sweep "$out/sweep-minilm" --truth-sweep "$out/sweep-truth" --pos-probe-set "$out/data/pos" \

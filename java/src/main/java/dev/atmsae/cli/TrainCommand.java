@@ -35,7 +35,7 @@ import picocli.CommandLine.Spec;
                 "ATM: at matched L0 the study of docs/atm-study.md found no ATM configuration that beats TopK,",
                 "BatchTopK and Matryoshka on absorption without costing reconstruction; atm.md's ATM (--preset paper,",
                 "the default) reconstructs far worse than TopK. --preset batchtopk-r0.3 is the best found: it keeps",
-                "parent latents firing with their children on ground truth, at a few % to ~25% more FVU than BatchTopK."})
+                "parent latents firing with their children on ground truth, at a few %% to ~25%% more FVU than BatchTopK."})
 public final class TrainCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;

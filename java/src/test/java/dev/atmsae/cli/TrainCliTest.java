@@ -41,6 +41,18 @@ class TrainCliTest {
         }
     }
 
+    /** Every command's help renders without picocli warnings (a bare % in a description is a format error). */
+    @Test
+    void everyHelpTextRendersCleanly() {
+        for (String command : new String[] {"train", "sweep", "study", "absorption", "report", "browse", "eval", "inspect", "synth"}) {
+            Object[] r = run(command, "--help");
+            assertEquals(0, r[0], command + ": " + r[1]);
+            assertTrue(!((String) r[1]).contains("WARN") && !((String) r[2]).contains("WARN"),
+                    command + " --help warned: " + r[1] + r[2]);
+            assertTrue(((String) r[2]).contains("Usage: atmsae " + command), command + ": " + r[2]);
+        }
+    }
+
     @Test
     void trainWritesSaeLensDirectoryAndEvalReadsIt() throws Exception {
         Path shard = TrainTestData.writeShard(tmp.resolve("acts.npy"), 1024, D, 3);
