@@ -73,6 +73,11 @@ public final class SweepCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU engine threads (default: all processors).")
     Integer threads;
 
+    @Option(names = "--parallel-runs", paramLabel = "R", defaultValue = "1", description = "Runs trained and evaluated "
+            + "at once, each on its own engine (use with --threads, e.g. 2 runs × 1 thread on 2 cores). Default 1: run i "
+            + "is evaluated while run i+1 trains. Results do not depend on it.")
+    int parallelRuns;
+
     @Option(names = "--set", paramLabel = "KEY=VALUE", description = "A TrainConfig key for every run, or ARCH:KEY=VALUE for one architecture (repeatable).")
     Map<String, String> sets = new LinkedHashMap<>();
 
@@ -94,7 +99,8 @@ public final class SweepCommand implements Callable<Integer> {
         }
         SweepSpec s = new SweepSpec(data, evalData, kinds, targetL0s, seeds, width, tokens, batch, evalTokens, probeSet,
                 truth, out, engine, threads, new LinkedHashMap<>(sets), new LinkedHashMap<>(meta), quiet);
-        List<RunResult> runs = new Sweep(s, () -> EngineChoice.open(engine, threads, spec.commandLine()), System.err).run();
+        List<RunResult> runs = new Sweep(s, () -> EngineChoice.open(engine, threads, spec.commandLine()), System.err,
+                parallelRuns).run();
         List<Aggregate> cells = Aggregate.of(runs);
         MarkdownTable table = SweepReport.table(cells, probeSet != null, truth != null);
         Map<String, String> plots = SweepReport.plots(out, "", runs, cells);

@@ -47,12 +47,26 @@ public final class Sweep {
     private final SweepSpec spec;
     private final Supplier<Engine> engines;
     private final PrintStream log;
+    private final int parallelRuns;
     private Inputs inputs;
 
     public Sweep(SweepSpec spec, Supplier<Engine> engines, PrintStream log) {
+        this(spec, engines, log, 1);
+    }
+
+    /**
+     * With {@code parallelRuns} &gt; 1, that many runs train and evaluate at once, each on its own engine from
+     * {@code engines} (give them fewer threads, e.g. one each on two cores); with 1, run i is evaluated while run i + 1
+     * trains. Either way every result is the one a sequential sweep computes.
+     */
+    public Sweep(SweepSpec spec, Supplier<Engine> engines, PrintStream log, int parallelRuns) {
+        if (parallelRuns < 1) {
+            throw new UserError("--parallel-runs must be ≥ 1, got " + parallelRuns);
+        }
         this.spec = spec;
         this.engines = engines;
         this.log = log;
+        this.parallelRuns = parallelRuns;
     }
 
     /**
@@ -66,11 +80,12 @@ public final class Sweep {
         List<java.util.concurrent.Future<RunResult>> results = new ArrayList<>();
         int total = spec.archs().size() * spec.targetL0s().size() * spec.seeds().size();
         int index = 0;
-        java.util.concurrent.ExecutorService evaluator = java.util.concurrent.Executors.newSingleThreadExecutor(r -> {
-            Thread t = new Thread(r, "atmsae-sweep-eval");
-            t.setDaemon(true);
-            return t;
-        });
+        java.util.concurrent.ExecutorService evaluator = java.util.concurrent.Executors.newFixedThreadPool(parallelRuns,
+                r -> {
+                    Thread t = new Thread(r, "atmsae-sweep-run");
+                    t.setDaemon(true);
+                    return t;
+                });
         try {
             for (ArchKind arch : spec.archs()) {
                 for (double l0 : spec.targetL0s()) {
@@ -87,12 +102,12 @@ public final class Sweep {
                         }
                         say("%s%s: training", label, dir.getFileName());
                         write(dir.resolve("train_config.json"), config.toMap());
-                        Trained trained = train(config, l0, dir);
-                        results.add(evaluator.submit(() -> {
-                            RunResult r = evaluate(trained);
-                            write(dir.resolve("result.json"), r.toMap());
-                            return r;
-                        }));
+                        if (parallelRuns == 1) {
+                            Trained trained = train(config, l0, dir);
+                            results.add(evaluator.submit(() -> evaluateAndWrite(trained)));
+                        } else {
+                            results.add(evaluator.submit(() -> evaluateAndWrite(train(config, l0, dir))));
+                        }
                     }
                 }
             }
@@ -115,6 +130,12 @@ public final class Sweep {
                 Thread.currentThread().interrupt();
             }
         }
+    }
+
+    private RunResult evaluateAndWrite(Trained trained) {
+        RunResult r = evaluate(trained);
+        write(trained.dir().resolve("result.json"), r.toMap());
+        return r;
     }
 
     /** The result of an evaluation, its failure rethrown as it was thrown (a UserError stays one line). */
@@ -183,7 +204,7 @@ public final class Sweep {
     }
 
     /** Probe set, its caches and the truth set: read once, on the first run that needs them. */
-    private Inputs inputs() {
+    private synchronized Inputs inputs() {
         if (inputs == null) {
             ProbeSet probeSet = spec.probeSet() == null ? null : ProbeSets.read(spec.probeSet());
             Probes probes = probeSet == null ? null

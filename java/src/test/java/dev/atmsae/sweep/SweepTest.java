@@ -66,6 +66,28 @@ class SweepTest {
         assertEquals(0, Main.run(new PrintWriter(again), new PrintWriter(new StringWriter()), args));
         assertEquals(before, Files.getLastModifiedTime(out.resolve("runs/topk-l0_2-s1/metrics.json")).toMillis());
         assertEquals(stdout.toString(), again.toString());
+
+        // Runs trained two at a time, one engine thread each, give every file the same bytes.
+        Path parallel = dir.resolve("parallel");
+        String[] parallelArgs = java.util.Arrays.copyOf(args, args.length + 4);
+        parallelArgs[parallelArgs.length - 4] = "--parallel-runs";
+        parallelArgs[parallelArgs.length - 3] = "2";
+        parallelArgs[parallelArgs.length - 2] = "--threads";
+        parallelArgs[parallelArgs.length - 1] = "1";
+        for (int i = 0; i < parallelArgs.length; i++) {
+            if (parallelArgs[i].equals(out.toString())) {
+                parallelArgs[i] = parallel.toString();
+            }
+        }
+        StringWriter twoAtATime = new StringWriter();
+        assertEquals(0, Main.run(new PrintWriter(twoAtATime), new PrintWriter(new StringWriter()), parallelArgs));
+        for (String run : List.of("topk-l0_2-s1", "relu-l0_3-s2")) {
+            for (String file : List.of("sae_weights.safetensors", "eval.json", "absorption.json", "truth.json")) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(Files.readAllBytes(out.resolve("runs").resolve(run)
+                        .resolve(file)), Files.readAllBytes(parallel.resolve("runs").resolve(run).resolve(file)),
+                        run + "/" + file);
+            }
+        }
     }
 
     @Test

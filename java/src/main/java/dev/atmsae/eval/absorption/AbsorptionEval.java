@@ -84,9 +84,10 @@ public final class AbsorptionEval {
 
         /**
          * {@link #parentProbe} for several parents; the missing ones are fitted together, in lockstep groups (one
-         * per parallel worker) that read the rows once per round for the whole group, and then stored.
+         * per parallel worker) that read the rows once per round for the whole group, and then stored. One caller
+         * fits at a time: concurrent evaluations (a sweep's parallel runs) wait for the probes instead of refitting.
          */
-        public List<GroundTruthProbe> parentProbes(List<Integer> parents, double l2) {
+        public synchronized List<GroundTruthProbe> parentProbes(List<Integer> parents, double l2) {
             List<Integer> missing = parents.stream().distinct().filter(p -> !probes.containsKey(key(p, l2))).toList();
             if (!missing.isEmpty()) {
                 int groups = Math.max(1, Math.min(missing.size(), ForkJoinPool.getCommonPoolParallelism() + 1));
@@ -105,9 +106,7 @@ public final class AbsorptionEval {
                     }
                 });
                 if (dir != null) {
-                    synchronized (this) {
-                        GroundTruthProbeFile.write(dir, fingerprint, new java.util.TreeMap<>(probes));
-                    }
+                    GroundTruthProbeFile.write(dir, fingerprint, new java.util.TreeMap<>(probes));
                 }
             }
             return parents.stream().map(p -> probes.get(key(p, l2))).toList();
