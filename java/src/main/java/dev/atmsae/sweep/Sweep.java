@@ -34,6 +34,13 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -77,10 +84,10 @@ public final class Sweep {
      * deterministic — only the wall clock changes.
      */
     public List<RunResult> run() {
-        List<java.util.concurrent.Future<RunResult>> results = new ArrayList<>();
+        List<Future<RunResult>> results = new ArrayList<>();
         int total = spec.archs().size() * spec.targetL0s().size() * spec.seeds().size();
         int index = 0;
-        java.util.concurrent.ExecutorService evaluator = java.util.concurrent.Executors.newFixedThreadPool(parallelRuns,
+        ExecutorService evaluator = Executors.newFixedThreadPool(parallelRuns,
                 r -> {
                     Thread t = new Thread(r, "atmsae-sweep-run");
                     t.setDaemon(true);
@@ -94,10 +101,10 @@ public final class Sweep {
                         Path dir = spec.out().resolve("runs").resolve(SweepSpec.runName(arch, l0, seed));
                         String label = "[" + index + "/" + total + "] ";
                         TrainConfig config = configFor(arch, l0, seed);
-                        java.util.Optional<RunResult> done = finished(config, dir);
+                        Optional<RunResult> done = finished(config, dir);
                         if (done.isPresent()) {
                             say("%s%s: done before, reusing %s", label, dir.getFileName(), dir.resolve("result.json"));
-                            results.add(java.util.concurrent.CompletableFuture.completedFuture(done.get()));
+                            results.add(CompletableFuture.completedFuture(done.get()));
                             continue;
                         }
                         say("%s%s: training", label, dir.getFileName());
@@ -112,7 +119,7 @@ public final class Sweep {
                 }
             }
             List<RunResult> all = new ArrayList<>();
-            for (java.util.concurrent.Future<RunResult> f : results) {
+            for (Future<RunResult> f : results) {
                 all.add(await(f));
             }
             Map<String, Object> sweep = new LinkedHashMap<>();
@@ -125,7 +132,7 @@ public final class Sweep {
             evaluator.shutdown();
             try {
                 // a failed training still lets the runs trained before it finish their evaluation (and result.json)
-                evaluator.awaitTermination(1, java.util.concurrent.TimeUnit.HOURS);
+                evaluator.awaitTermination(1, TimeUnit.HOURS);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
             }
@@ -139,13 +146,13 @@ public final class Sweep {
     }
 
     /** The result of an evaluation, its failure rethrown as it was thrown (a UserError stays one line). */
-    private static RunResult await(java.util.concurrent.Future<RunResult> f) {
+    private static RunResult await(Future<RunResult> f) {
         try {
             return f.get();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new IllegalStateException("sweep interrupted", e);
-        } catch (java.util.concurrent.ExecutionException e) {
+        } catch (ExecutionException e) {
             if (e.getCause() instanceof RuntimeException r) {
                 throw r;
             }
@@ -165,7 +172,7 @@ public final class Sweep {
     public RunResult runOrReuse(TrainConfig config, double l0, Path dir, String label) {
         Path resultFile = dir.resolve("result.json");
         Path configFile = dir.resolve("train_config.json");
-        java.util.Optional<RunResult> done = finished(config, dir);
+        Optional<RunResult> done = finished(config, dir);
         if (done.isPresent()) {
             say("%s%s: done before, reusing %s", label, dir.getFileName(), resultFile);
             return done.get();
@@ -181,17 +188,17 @@ public final class Sweep {
      * The result of the run in {@code dir} if it finished (result.json present); a finished run trained with another
      * configuration (train_config.json beside it) is a one-line error.
      */
-    public java.util.Optional<RunResult> finished(TrainConfig config, Path dir) {
+    public Optional<RunResult> finished(TrainConfig config, Path dir) {
         Path resultFile = dir.resolve("result.json");
         Path configFile = dir.resolve("train_config.json");
         if (!Files.exists(resultFile)) {
-            return java.util.Optional.empty();
+            return Optional.empty();
         }
         if (Files.exists(configFile) && !TrainConfig.fromMap(readJson(configFile)).equals(config)) {
             throw UserError.inFile(configFile, "this finished run was trained with another configuration; "
                     + "delete " + dir + " or choose another output directory");
         }
-        return java.util.Optional.of(RunResult.read(resultFile));
+        return Optional.of(RunResult.read(resultFile));
     }
 
     private static Map<String, Object> readJson(Path file) {
