@@ -77,9 +77,9 @@ public final class Sweep {
     }
 
     /**
-     * Trains and evaluates every run; returns the per-run results in sweep order. Run i is evaluated on a second
-     * thread while run i + 1 trains: training and evaluation each leave part of the machine idle (serial set-up, file
-     * I/O, the tail of a parallel loop), and the two fill each other's gaps. Every result is computed exactly as in
+     * Trains and evaluates every run; returns the per-run results in sweep order. With one run at a time, run i is
+     * evaluated on a second thread while run i + 1 trains: training and evaluation each leave part of the machine idle
+     * (serial set-up, file I/O, the tail of a parallel loop), and the two fill each other's gaps. Every result is computed exactly as in
      * sequence — each phase has its own engine and no shared mutable state but the probe caches, which are
      * deterministic — only the wall clock changes.
      */
@@ -101,15 +101,10 @@ public final class Sweep {
                         Path dir = spec.out().resolve("runs").resolve(SweepSpec.runName(arch, l0, seed));
                         String label = "[" + index + "/" + total + "] ";
                         TrainConfig config = configFor(arch, l0, seed);
-                        Optional<RunResult> done = finished(config, dir);
-                        if (done.isPresent()) {
-                            say("%s%s: done before, reusing %s", label, dir.getFileName(), dir.resolve("result.json"));
-                            results.add(CompletableFuture.completedFuture(done.get()));
-                            continue;
-                        }
-                        say("%s%s: training", label, dir.getFileName());
-                        write(dir.resolve("train_config.json"), config.toMap());
-                        if (parallelRuns == 1) {
+                        RunResult done = reusedOrRecorded(config, dir, label);
+                        if (done != null) {
+                            results.add(CompletableFuture.completedFuture(done));
+                        } else if (parallelRuns == 1) {
                             Trained trained = train(config, l0, dir);
                             results.add(evaluator.submit(() -> evaluateAndWrite(trained)));
                         } else {
@@ -170,18 +165,23 @@ public final class Sweep {
      * configuration (train_config.json beside it).
      */
     public RunResult runOrReuse(TrainConfig config, double l0, Path dir, String label) {
-        Path resultFile = dir.resolve("result.json");
-        Path configFile = dir.resolve("train_config.json");
+        RunResult done = reusedOrRecorded(config, dir, label);
+        return done != null ? done : evaluateAndWrite(train(config, l0, dir));
+    }
+
+    /**
+     * The result of the run in {@code dir} if an earlier invocation finished it; else null, once the run about to
+     * train is announced and its configuration written beside it.
+     */
+    private RunResult reusedOrRecorded(TrainConfig config, Path dir, String label) {
         Optional<RunResult> done = finished(config, dir);
         if (done.isPresent()) {
-            say("%s%s: done before, reusing %s", label, dir.getFileName(), resultFile);
+            say("%s%s: done before, reusing %s", label, dir.getFileName(), dir.resolve("result.json"));
             return done.get();
         }
         say("%s%s: training", label, dir.getFileName());
-        write(configFile, config.toMap());
-        RunResult r = trainAndEvaluate(config, l0, dir);
-        write(resultFile, r.toMap());
-        return r;
+        write(dir.resolve("train_config.json"), config.toMap());
+        return null;
     }
 
     /**
@@ -224,10 +224,6 @@ public final class Sweep {
     }
 
     private record Inputs(ProbeSet probeSet, Probes probes, SynthGenerator truth) {
-    }
-
-    private RunResult trainAndEvaluate(TrainConfig config, double l0, Path dir) {
-        return evaluate(train(config, l0, dir));
     }
 
     /** What training leaves for the evaluation of a run. */

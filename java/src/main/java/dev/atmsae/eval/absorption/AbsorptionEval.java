@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ForkJoinPool;
 import java.util.stream.IntStream;
 
 /**
@@ -90,21 +89,14 @@ public final class AbsorptionEval {
         public synchronized List<GroundTruthProbe> parentProbes(List<Integer> parents, double l2) {
             List<Integer> missing = parents.stream().distinct().filter(p -> !probes.containsKey(key(p, l2))).toList();
             if (!missing.isEmpty()) {
-                int groups = Math.max(1, Math.min(missing.size(), ForkJoinPool.getCommonPoolParallelism() + 1));
                 int[] train = set.rowsOf(ProbeSet.TRAIN);
                 int[] test = set.rowsOf(ProbeSet.TEST);
-                IntStream.range(0, groups).parallel().forEach(group -> {
-                    List<Integer> members = IntStream.range(0, missing.size()).filter(m -> m % groups == group)
-                            .mapToObj(missing::get).toList();
-                    List<GroundTruthProbe> fitted = groundTruthProbes(set.acts(), set.d(), train, test,
-                            members.stream().map(p -> parentLabel(set, p)).toList(), l2);
-                    for (int m = 0; m < members.size(); m++) {
-                        // another thread may have fitted the same probe meanwhile: deterministic, the same values
-                        if (probes.putIfAbsent(key(members.get(m), l2), fitted.get(m)) == null) {
-                            fits.incrementAndGet();
-                        }
-                    }
-                });
+                List<GroundTruthProbe> fitted = LockstepGroups.map(missing, group -> groundTruthProbes(set.acts(),
+                        set.d(), train, test, group.stream().map(p -> parentLabel(set, p)).toList(), l2));
+                for (int m = 0; m < missing.size(); m++) {
+                    probes.put(key(missing.get(m), l2), fitted.get(m));
+                    fits.incrementAndGet();
+                }
                 if (dir != null) {
                     GroundTruthProbeFile.write(dir, fingerprint, new java.util.TreeMap<>(probes));
                 }

@@ -7,8 +7,6 @@ import dev.atmsae.eval.probe.LogisticModel;
 import dev.atmsae.eval.probe.LogisticRegression;
 import dev.atmsae.eval.probe.Rows;
 import java.util.List;
-import java.util.concurrent.ForkJoinPool;
-import java.util.stream.IntStream;
 
 /**
  * k-sparse probing → main ("split") latents of one class (absorption.md §3): an L1 logistic probe on the SAE codes of
@@ -45,18 +43,10 @@ public final class KSparseProbing {
      */
     public static List<int[]> rankedLatents(SaeForward.Codes codes, int[] trainRows, List<boolean[]> labels, int maxK) {
         Rows train = Rows.sparse(codes, trainRows);
-        int groups = Math.max(1, Math.min(labels.size(), ForkJoinPool.getCommonPoolParallelism() + 1));
-        int[][] ranked = new int[labels.size()][];
-        IntStream.range(0, groups).parallel().forEach(group -> {
-            List<Integer> members = IntStream.range(0, labels.size()).filter(c -> c % groups == group).boxed().toList();
-            List<boolean[]> yTrain = members.stream().map(c -> select(labels.get(c), trainRows)).toList();
-            List<LogisticModel> models = L1LogisticProbe.fitAll(train, yTrain, L1LogisticProbe.L1, L1LogisticProbe.L2,
-                    L1_ITERATIONS);
-            for (int m = 0; m < members.size(); m++) {
-                ranked[members.get(m)] = topSigned(models.get(m).w(), Math.min(maxK, codes.cols()));
-            }
-        });
-        return List.of(ranked);
+        return LockstepGroups.map(labels, group -> L1LogisticProbe.fitAll(train,
+                        group.stream().map(label -> select(label, trainRows)).toList(), L1LogisticProbe.L1,
+                        L1LogisticProbe.L2, L1_ITERATIONS).stream()
+                .map(model -> topSigned(model.w(), Math.min(maxK, codes.cols()))).toList());
     }
 
     /** Steps 3–6 of §3 for one class given its L1-probe ranking: F1 of the top-k probes while F1 jumps by &gt; τ. */

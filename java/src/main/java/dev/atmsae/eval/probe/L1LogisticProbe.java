@@ -36,19 +36,25 @@ public final class L1LogisticProbe {
             fits.add(new ClassFit(x, y, l1, l2));
         }
         int n = x.n(), d = x.d();
+        double[] a = new double[0];
+        double[] g = new double[0];
         for (int iter = 0; iter < maxIter; iter++) {
             List<ClassFit> running = fits.stream().filter(f -> !f.done).toList();
             if (running.isEmpty()) {
                 break;
             }
-            // columns padded to whole vectors (zero slopes in the padding) so that Xᵀ·A runs four columns at a time
+            // columns padded to whole vectors so that Xᵀ·A runs four columns at a time; a column no class writes (the
+            // padding, or a class that has stopped) only feeds a column of g that no class reads
             int lanes = SparseCodeRows.LANES.length();
             int width = running.size() == 1 ? 1 : (running.size() + lanes - 1) / lanes * lanes;
-            double[] a = new double[n * width];
+            if (a.length != n * width) {
+                a = new double[n * width];
+                g = new double[d * width];
+            }
             for (int q = 0; q < running.size(); q++) {
                 running.get(q).slopes(a, q, width);
             }
-            double[] g = new double[d * width];
+            java.util.Arrays.fill(g, 0.0);
             x.transposeTimes(a, width, g);
             for (int q = 0; q < running.size(); q++) {
                 running.get(q).step(g, q, width);
