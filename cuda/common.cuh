@@ -5,6 +5,13 @@
 
 #define FULL_MASK 0xffffffffu
 
+// A kernel's dynamic shared memory (the launch's sharedMemBytes) as `type name[]`. Written through this macro, in the
+// manner of HIP's HIP_DYNAMIC_SHARED, so the host emulator (native-build/emu/cuda_emu.h, which defines it first) can
+// give each block its own buffer: an `extern __shared__` declaration has no host C++ equivalent.
+#ifndef DYNAMIC_SHARED
+#define DYNAMIC_SHARED(type, name) extern __shared__ __align__(16) type name[]
+#endif
+
 __device__ __forceinline__ float warp_sum(float v) {
     for (int o = 16; o > 0; o >>= 1) v += __shfl_xor_sync(FULL_MASK, v, o);
     return v;

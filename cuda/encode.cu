@@ -71,7 +71,7 @@ extern "C" __global__ void topk_rows(const float* h, int n, int k, const int* al
     __shared__ int scan_smem[32];
     __shared__ uint32_t s_prefix;
     __shared__ int s_remaining;
-    extern __shared__ __align__(16) unsigned char dyn[];
+    DYNAMIC_SHARED(unsigned char, dyn);
     uint32_t* sel_key = (uint32_t*)dyn;
     int* sel_idx = (int*)(sel_key + k);
 
