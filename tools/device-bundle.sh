@@ -86,7 +86,7 @@ cat > "$out/run-tests.sh" <<RUN
 #!/usr/bin/env bash
 # GPU self-test: every CUDA kernel against its float64 reference; exit 0 = all passed, 1 = a failure, 2 = no GPU.
 here="\$(cd "\$(dirname "\${BASH_SOURCE[0]}")" && pwd)"
-exec "\$here/jre/bin/java" $flags -Xmx8g -cp "\$here/lib/*" dev.atmsae.engine.cuda.GpuSelfTest "\$@"
+exec "\$here/jre/bin/java" $flags -Xmx8g -cp "\$here/lib/*" dev.atmsae.gpucheck.GpuSelfTest "\$@"
 RUN
 cat > "$out/run-bench.sh" <<RUN
 #!/usr/bin/env bash
@@ -102,7 +102,7 @@ chmod +x "$out/run-tests.sh" "$out/run-bench.sh" "$out/gpu-check.sh"
 # 4. Smoke test here: the runtime starts, finds the classes, carries the JCuda driver library of JCuda's own version
 #    (and loads it as far as a host without libcuda.so.1 allows), draws the long run's PNGs with two CPU engines,
 #    the self-test answers (no GPU here: exit 2) and gpu-check.sh runs through to its summary (exit 2 here).
-if ! "$out/jre/bin/java" $flags -cp "$out/lib/*" dev.atmsae.engine.cuda.GpuSelfTest --check-bundle >"$tmp/jcuda.log" 2>&1; then
+if ! "$out/jre/bin/java" $flags -cp "$out/lib/*" dev.atmsae.gpucheck.GpuSelfTest --check-bundle >"$tmp/jcuda.log" 2>&1; then
   echo "device-bundle: the bundle's JCuda binding is unusable:" >&2
   cat "$tmp/jcuda.log" >&2
   exit 1

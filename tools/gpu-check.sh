@@ -76,7 +76,7 @@ no_device=0
 if (( skip_selftest )); then
   skip_part selftest "--skip-selftest"
 else
-  run_part selftest "$(min 180 "$(left)")" "${java[@]}" -Xmx8g dev.atmsae.engine.cuda.GpuSelfTest --out "$out/selftest"
+  run_part selftest "$(min 180 "$(left)")" "${java[@]}" -Xmx8g dev.atmsae.gpucheck.GpuSelfTest --out "$out/selftest"
   (( $? == 2 )) && no_device=1
 fi
 

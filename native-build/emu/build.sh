@@ -3,7 +3,8 @@
 # and the kernels of cuda/*.cu compiled unchanged for the host (g++ with cuda_emu.h) with the block scheduler.
 #   build.sh [plain|sanitize]   plain: -O2; sanitize: AddressSanitizer + UndefinedBehaviorSanitizer (run the JVM with
 #                               LD_PRELOAD=$(g++ -print-file-name=libasan.so))
-#   build.sh kernels SRC OUT    only the host kernel library, from the kernel sources in SRC (the mutation tests)
+#   build.sh kernels SRC OUT [plain|sanitize]
+#                               only the host kernel library, from the kernel sources in SRC (the broken-kernel tests)
 # Output: native-build/out/emu/<variant>/ (set ATMSAE_CUDA_EMULATOR to it). Without g++ it says so and exits 0.
 # Rebuilds only when a source or the flags changed (a stamp of their hash).
 set -euo pipefail
@@ -16,9 +17,11 @@ if ! command -v "$CXX" >/dev/null; then
   exit 0
 fi
 mode="${1:-plain}"
+variant="$mode"
+[[ "$mode" == kernels ]] && variant="${4:-plain}"
 common=(-std=c++20 -fPIC -g -fvisibility=hidden -Wall -Wextra -Wno-unknown-pragmas -pthread)
-case "$mode" in
-  plain|kernels) flags=(-O2) ;;
+case "$variant" in
+  plain) flags=(-O2) ;;
   sanitize) flags=(-O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined) ;;
   *) echo "usage: build.sh [plain|sanitize] | build.sh kernels SRC OUT" >&2; exit 64 ;;
 esac

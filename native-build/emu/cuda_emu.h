@@ -83,8 +83,9 @@ struct BlockView {
     dim3 dim;
     dim3 grid;
 };
-extern thread_local ThreadView* tl_thread;
-extern thread_local BlockView* tl_block;
+// initial-exec: every threadIdx in a kernel reads these, and the general model costs a __tls_get_addr call each time.
+extern thread_local ThreadView* tl_thread __attribute__((tls_model("initial-exec")));
+extern thread_local BlockView* tl_block __attribute__((tls_model("initial-exec")));
 
 enum class WarpOp { SHFL, SHFL_UP, SHFL_DOWN, SHFL_XOR, BALLOT, ANY, ALL, MATCH_ANY, MATCH_ALL, SYNC, REDUCE_ADD,
                     REDUCE_MIN, REDUCE_MAX, REDUCE_AND, REDUCE_OR, REDUCE_XOR };

@@ -9,6 +9,7 @@
 // Under the fuzzing schedule the next thread is drawn at random from the ready ones, and every atomic or fence may
 // yield first, so code that relies on warp lock-step without __syncwarp, or on an order of atomics, gives results
 // that change with the seed.
+#include <pthread.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -36,8 +37,8 @@ extern "C" char __start_emu_shared[] __attribute__((weak));
 extern "C" char __stop_emu_shared[] __attribute__((weak));
 
 namespace emu {
-thread_local ThreadView* tl_thread;
-thread_local BlockView* tl_block;
+thread_local ThreadView* tl_thread __attribute__((tls_model("initial-exec")));
+thread_local BlockView* tl_block __attribute__((tls_model("initial-exec")));
 
 // ------------------------------------------------------------------------------------------------ fibers
 // A context switch that saves the callee-saved registers, MXCSR and the x87 control word on the old stack and
@@ -152,7 +153,9 @@ struct Block : BlockView {
     void (*body)(void*) = nullptr;
     void* body_ctx = nullptr;
     std::vector<Thread> threads;
-    std::vector<unsigned> ready;  // in index order (a FIFO from `head`) or drawn at random
+    std::vector<unsigned> waiting;  // per warp: the lanes waiting in a collective
+    std::vector<unsigned> exited;   // per warp: the lanes that have exited
+    std::vector<unsigned> ready;    // in index order (a FIFO from `head`) or drawn at random
     size_t head = 0;
     unsigned live = 0, at_barrier = 0;
     bool fuzz = false;
@@ -160,28 +163,49 @@ struct Block : BlockView {
     unsigned char* dyn = nullptr;
     EmuKernelStats* stats = nullptr;
     std::string error;
-    // The scheduler's own context.
+    // The scheduler's own context: the host thread's stack.
     void* sched_sp = nullptr;
-    const void* sched_stack_bottom = nullptr;
+    void* sched_stack_bottom = nullptr;
     size_t sched_stack_size = 0;
 };
 
 thread_local StackPool tl_stacks;
-thread_local Block* tl_run;
+thread_local Block* tl_run __attribute__((tls_model("initial-exec")));
 
 Thread* self() { return static_cast<Thread*>(tl_thread); }
 
-// Switches from the running fiber to the scheduler. `dying`: the fiber never resumes (AddressSanitizer frees its
-// fake stack).
-void to_scheduler(bool dying) {
+unsigned pick(Block* b);
+void* fresh_stack(const Stack& s, Thread* t);
+
+// Leaves the running fiber for the next ready thread, directly (no detour through the scheduler), or for the
+// scheduler when none is ready (the block is done, or deadlocked) or the launch failed. Returns when the fiber is
+// picked again. `dying`: the fiber never resumes (AddressSanitizer then frees its fake stack).
+void leave(bool dying) {
     Block* b = tl_run;
     Thread* t = self();
+    Thread* next = b->error.empty() && b->head < b->ready.size() ? &b->threads[pick(b)] : nullptr;
+    if (next == t) return;  // it is its own successor (a yield, or the barrier it opened)
+    void* to_bottom = b->sched_stack_bottom;
+    size_t to_size = b->sched_stack_size;
+    void* to_sp = b->sched_sp;
+    if (next != nullptr) {
+        tl_thread = next;
+        if (!next->started) {
+            next->started = true;
+            next->sp = fresh_stack(next->stack, next);
+        }
+        to_bottom = next->stack.base;
+        to_size = next->stack.size;
+        to_sp = next->sp;
+    }
 #if EMU_ASAN
-    __sanitizer_start_switch_fiber(dying ? nullptr : &t->fake_stack, b->sched_stack_bottom, b->sched_stack_size);
+    __sanitizer_start_switch_fiber(dying ? nullptr : &t->fake_stack, to_bottom, to_size);
 #else
     (void)dying;
+    (void)to_bottom;
+    (void)to_size;
 #endif
-    emu_fiber_switch(&t->sp, b->sched_sp);
+    emu_fiber_switch(&t->sp, to_sp);
 #if EMU_ASAN
     __sanitizer_finish_switch_fiber(t->fake_stack, nullptr, nullptr);
 #endif
@@ -202,7 +226,7 @@ void to_scheduler(bool dying) {
                       b->idx.z, t->idx.x, t->idx.y, t->idx.z);
         b->error = std::string(where) + msg;
     }
-    to_scheduler(true);
+    leave(true);
     __builtin_unreachable();
 }
 
@@ -215,7 +239,7 @@ void yield_now() {
     Block* b = tl_run;
     b->stats->yields++;
     b->ready.push_back(self()->linear);
-    to_scheduler(false);
+    leave(false);
 }
 
 // ------------------------------------------------------------------------------------------------ barriers
@@ -260,7 +284,7 @@ int block_barrier(BarrierOp op, int predicate, const char* file, int line) {
     t->file = file;
     t->line = line;
     if (++b->at_barrier == b->live) open_barrier(b);
-    to_scheduler(false);
+    leave(false);
     return (int)t->result;
 }
 
@@ -360,6 +384,7 @@ void complete_collective(Block* b, Thread* warp, unsigned mask) {
     }
     for (unsigned l = 0; l < 32; l++)
         if (mask >> l & 1u) make_ready(b, warp[l].linear);
+    b->waiting[lead.warp] &= ~mask;
     b->stats->warp_ops++;
 }
 
@@ -376,6 +401,11 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int bytes, in
         fail("%s at %s:%d with mask 0x%08x names lanes past the warp's %u threads", op_name(op), file, line, mask, lanes);
     if (segment < 1 || segment > 32 || (segment & (segment - 1)) != 0)
         fail("%s at %s:%d with width %d (must be a power of two, at most 32)", op_name(op), file, line, segment);
+    if (b->exited[t->warp] & mask) {
+        unsigned gone = __builtin_ctz(b->exited[t->warp] & mask);
+        fail("%s at %s:%d with mask 0x%08x names lane %u, which has exited (undefined on a device)", op_name(op),
+             file, line, mask, gone);
+    }
     t->state = State::WARP;
     t->warp_op = op;
     t->mask = mask;
@@ -386,23 +416,20 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int bytes, in
     t->pred_out = pred_out;
     t->file = file;
     t->line = line;
-    bool complete = true;
-    for (unsigned l = 0; l < 32 && complete; l++) {
-        if (!(mask >> l & 1u)) continue;
-        const Thread& o = warp[l];
-        if (o.state == State::EXITED)
-            fail("%s at %s:%d with mask 0x%08x names lane %u, which has exited (undefined on a device)", op_name(op),
-                 file, line, mask, l);
-        if (o.state != State::WARP) {
-            complete = false;
-        } else if (o.warp_op != op || o.mask != mask) {
-            fail("lanes %u and %u of warp %u meet in different collectives: %s mask 0x%08x at %s:%d and %s mask "
-                 "0x%08x at %s:%d", t->lane, l, t->warp, op_name(op), mask, file, line, op_name(o.warp_op), o.mask,
-                 o.file, o.line);
+    unsigned& waiting = b->waiting[t->warp];
+    waiting |= 1u << t->lane;
+    // Complete once every lane the mask names waits; then they must all wait in this collective.
+    if ((waiting & mask) == mask) {
+        for (unsigned l = 0; l < 32; l++) {
+            const Thread& o = warp[l];
+            if ((mask >> l & 1u) && (o.warp_op != op || o.mask != mask))
+                fail("lanes %u and %u of warp %u meet in different collectives: %s mask 0x%08x at %s:%d and %s mask "
+                     "0x%08x at %s:%d", t->lane, l, t->warp, op_name(op), mask, file, line, op_name(o.warp_op), o.mask,
+                     o.file, o.line);
         }
+        complete_collective(b, warp, mask);
     }
-    if (complete) complete_collective(b, warp, mask);
-    to_scheduler(false);
+    leave(false);
     return t->result;
 }
 
@@ -428,22 +455,23 @@ unsigned active_lanes() {
 void thread_exit(Block* b, Thread* t) {
     t->state = State::EXITED;
     b->live--;
+    b->exited[t->warp] |= 1u << t->lane;
     // A lane waiting in a collective whose mask names this lane can never complete.
     Thread* warp = &b->threads[t->warp * 32];
-    for (unsigned l = 0; l < 32 && t->warp * 32 + l < b->threads.size(); l++) {
-        const Thread& o = warp[l];
-        if (o.state == State::WARP && (o.mask >> t->lane & 1u))
-            fail("exited while lane %u waits in %s at %s:%d with mask 0x%08x naming it (undefined on a device)", l,
-                 op_name(o.warp_op), o.file, o.line, o.mask);
+    for (unsigned w = b->waiting[t->warp]; w != 0; w &= w - 1) {
+        const Thread& o = warp[__builtin_ctz(w)];
+        if (o.mask >> t->lane & 1u)
+            fail("exited while lane %u waits in %s at %s:%d with mask 0x%08x naming it (undefined on a device)",
+                 o.lane, op_name(o.warp_op), o.file, o.line, o.mask);
     }
     if (b->at_barrier > 0 && b->at_barrier == b->live) open_barrier(b);
-    to_scheduler(true);
+    leave(true);
 }
 
 void fiber_main(Thread* t) {
     Block* b = tl_run;
 #if EMU_ASAN
-    __sanitizer_finish_switch_fiber(nullptr, &b->sched_stack_bottom, &b->sched_stack_size);
+    __sanitizer_finish_switch_fiber(nullptr, nullptr, nullptr);
 #endif
     b->body(b->body_ctx);
     thread_exit(b, t);
@@ -468,7 +496,14 @@ void* fresh_stack(const Stack& s, Thread* t) {
 }
 
 unsigned pick(Block* b) {
-    if (!b->fuzz) return b->ready[b->head++];
+    if (!b->fuzz) {
+        unsigned next = b->ready[b->head++];
+        if (b->head == b->ready.size()) {  // drained: reuse the storage from the start
+            b->ready.clear();
+            b->head = 0;
+        }
+        return next;
+    }
     size_t n = b->ready.size() - b->head;
     size_t i = b->head + b->rng.below((uint32_t)n);
     unsigned chosen = b->ready[i];
@@ -507,16 +542,15 @@ bool run_block(Block* b) {
         t.fake_stack = nullptr;
         b->ready.push_back(i);
     }
+    std::fill(b->waiting.begin(), b->waiting.end(), 0u);
+    std::fill(b->exited.begin(), b->exited.end(), 0u);
     b->live = (unsigned)n;
     b->at_barrier = 0;
     b->stats->blocks++;
     b->stats->threads += n;
-    while (b->head < b->ready.size()) {
+    // The threads hand control to one another (leave()); it comes back here when none is ready.
+    while (b->error.empty() && b->head < b->ready.size()) {
         Thread* t = &b->threads[pick(b)];
-        if (b->head > 4096 && b->head * 2 > b->ready.size()) {  // keep the FIFO's storage bounded
-            b->ready.erase(b->ready.begin(), b->ready.begin() + (ptrdiff_t)b->head);
-            b->head = 0;
-        }
         tl_thread = t;
         if (!t->started) {
             t->started = true;
@@ -530,14 +564,48 @@ bool run_block(Block* b) {
 #if EMU_ASAN
         __sanitizer_finish_switch_fiber(fake, nullptr, nullptr);
 #endif
-        if (!b->error.empty()) return false;
     }
+    if (!b->error.empty()) return false;
     if (b->live > 0) {
         b->error = describe_stuck(b);
         return false;
     }
     return true;
 }
+
+// The launch's dynamic shared memory. Under AddressSanitizer an allocation of exactly its size (an overrun is caught
+// at the faulting line); otherwise framed by guard bytes checked after each block, so a kernel writing past its
+// shared memory fails the launch (checked once the grid is done) instead of corrupting the host heap.
+class DynamicSmem {
+public:
+    explicit DynamicSmem(size_t bytes) : bytes_(bytes), guard_(EMU_ASAN ? 0 : GUARD) {
+        base_ = (unsigned char*)std::malloc(bytes_ + 2 * guard_ + 1);
+        std::memset(base_, GUARD_BYTE, guard_);
+        std::memset(base_ + guard_ + bytes_, GUARD_BYTE, guard_);
+    }
+    ~DynamicSmem() { std::free(base_); }
+    DynamicSmem(const DynamicSmem&) = delete;
+    DynamicSmem& operator=(const DynamicSmem&) = delete;
+
+    unsigned char* data() { return base_ + guard_; }
+
+    bool guards_intact() const {
+        for (size_t i = 0; i < guard_; i += 8) {
+            uint64_t lo, hi;
+            std::memcpy(&lo, base_ + i, 8);
+            std::memcpy(&hi, base_ + guard_ + bytes_ + i, 8);
+            if (lo != GUARD_WORD || hi != GUARD_WORD) return false;
+        }
+        return true;
+    }
+
+private:
+    static constexpr size_t GUARD = 64 * 1024;
+    static constexpr unsigned char GUARD_BYTE = 0xa5;
+    static constexpr uint64_t GUARD_WORD = 0xa5a5a5a5a5a5a5a5ull;
+    size_t bytes_, guard_;
+    unsigned char* base_;
+};
 
 void poison_shared(unsigned char* dyn, size_t dyn_bytes, int byte) {
     if (__start_emu_shared != nullptr) std::memset(__start_emu_shared, byte, (size_t)(__stop_emu_shared - __start_emu_shared));
@@ -560,6 +628,13 @@ int emu_run_grid(const EmuLaunch* how, void (*body)(void*), void* ctx, EmuKernel
     b.stats = stats;
     size_t per_block = (size_t)how->block[0] * how->block[1] * how->block[2];
     b.threads.resize(per_block);
+    b.waiting.resize((per_block + 31) / 32);
+    b.exited.resize((per_block + 31) / 32);
+    pthread_attr_t attr;
+    if (pthread_getattr_np(pthread_self(), &attr) == 0) {
+        pthread_attr_getstack(&attr, &b.sched_stack_bottom, &b.sched_stack_size);
+        pthread_attr_destroy(&attr);
+    }
     for (unsigned i = 0; i < per_block; i++) {
         Thread& t = b.threads[i];
         t.linear = i;
@@ -568,9 +643,8 @@ int emu_run_grid(const EmuLaunch* how, void (*body)(void*), void* ctx, EmuKernel
         t.idx = uint3{i % how->block[0], (i / how->block[0]) % how->block[1], i / (how->block[0] * how->block[1])};
         t.stack = tl_stacks.get(i);
     }
-    // The dynamic shared memory: its own allocation of exactly the launch's size, so AddressSanitizer sees overruns.
-    std::vector<unsigned char> none;
-    b.dyn = how->dynamic_smem > 0 ? (unsigned char*)std::malloc(how->dynamic_smem) : (unsigned char*)&none;
+    DynamicSmem dyn(how->dynamic_smem);
+    b.dyn = dyn.data();
     uint64_t blocks = (uint64_t)how->grid[0] * how->grid[1] * how->grid[2];
     std::vector<uint64_t> order;
     if (b.fuzz) {
@@ -588,11 +662,15 @@ int emu_run_grid(const EmuLaunch* how, void (*body)(void*), void* ctx, EmuKernel
         poison_shared(b.dyn, how->dynamic_smem, b.fuzz ? (int)(b.rng.next() & 0xff) : how->poison);
         ok = run_block(&b);
     }
+    if (ok && !dyn.guards_intact()) {
+        b.error = std::string(b.kernel) + ": a block wrote outside its " + std::to_string(how->dynamic_smem)
+            + " bytes of dynamic shared memory (an illegal address on a device)";
+        ok = false;
+    }
     stats->launches++;
     tl_block = nullptr;
     tl_run = nullptr;
     tl_thread = nullptr;
-    if (how->dynamic_smem > 0) std::free(b.dyn);
     if (!ok) {
         std::snprintf(err, errlen, "%s", b.error.c_str());
         return 1;

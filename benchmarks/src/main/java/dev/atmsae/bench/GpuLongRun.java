@@ -7,7 +7,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Engines;
-import dev.atmsae.engine.cuda.LongRunParity;
+import dev.atmsae.gpucheck.LongRunParity;
 import dev.atmsae.eval.synth.SynthConfig;
 import dev.atmsae.eval.synth.SynthGenerator;
 import dev.atmsae.report.Plots;

@@ -38,19 +38,30 @@ public final class Engines {
         return CudaEngine.open(0, precision);
     }
 
-    /** CUDA when {@link CudaAvailability#probe()} says it can run, else the CPU engine. */
+    /**
+     * CUDA when {@link CudaAvailability#probe()} says a GPU can run it, else the CPU engine. Never the emulated
+     * device: it exists to test the CUDA path, and is used only through {@code --engine cuda}.
+     */
     public static Engine auto() {
-        return CudaAvailability.probe().available() ? cuda() : cpu();
+        return autoPicksCuda() ? cuda() : cpu();
     }
 
-    /** CUDA when usable, else the CPU engine with {@code threads} threads. */
+    /** CUDA on a GPU when usable, else the CPU engine with {@code threads} threads. */
     public static Engine auto(int threads) {
-        return CudaAvailability.probe().available() ? cuda() : cpu(threads, false);
+        return autoPicksCuda() ? cuda() : cpu(threads, false);
+    }
+
+    private static boolean autoPicksCuda() {
+        CudaAvailability.Result r = CudaAvailability.probe();
+        return r.available() && !r.emulated();
     }
 
     /** Why {@link #auto()} would not pick CUDA here ("available" when it would). */
     public static String cudaStatus() {
         CudaAvailability.Result r = CudaAvailability.probe();
+        if (r.available() && r.emulated()) {
+            return "emulated CUDA device only (--engine cuda uses it, --engine auto does not): " + r.device();
+        }
         return r.available() ? "available: " + r.device() : r.reason();
     }
 }

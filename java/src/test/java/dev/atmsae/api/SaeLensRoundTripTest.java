@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.atmsae.engine.cuda.CudaAvailability;
+import dev.atmsae.gpucheck.EmulatedSuiteMain;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -28,6 +29,7 @@ import java.util.Map;
 import java.util.Random;
 import java.util.zip.ZipEntry;
 import java.util.zip.ZipOutputStream;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -378,6 +380,7 @@ class SaeLensRoundTripTest {
         }
     }
 
+    @Tag(EmulatedSuiteMain.TAG)
     @Test
     void cudaGivesTheSameForward() throws IOException {
         CudaAvailability.Result probe = CudaAvailability.probe();

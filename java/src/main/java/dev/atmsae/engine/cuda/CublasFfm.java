@@ -177,12 +177,14 @@ public final class CublasFfm implements AutoCloseable {
     // ------------------------------------------------------------------------------------------------ locating
 
     /**
-     * Finds a loadable libcublas: $ATMSAE_CUBLAS, then the bare sonames (ld.so's search), then the NVIDIA wheels of
+     * Finds a loadable libcublas: under {@link CudaEmulator#ENV} the emulated device's and nothing else; otherwise
+     * $ATMSAE_CUBLAS, then the bare sonames (ld.so's search), then the NVIDIA wheels of
      * the GPU host's PyTorch venv (not on the loader path; libcublasLt sits beside libcublas and is found through
      * its RUNPATH $ORIGIN), then the CUDA toolkit's usual directories. Loading has no side effect without a GPU.
      */
     public static Location locate() {
-        return locate(System.getenv(ENV_PATH));
+        return CudaEmulator.directory().map(dir -> locate(dir.toString(), true))
+                .orElseGet(() -> locate(System.getenv(ENV_PATH)));
     }
 
     /**
@@ -190,6 +192,11 @@ public final class CublasFfm implements AutoCloseable {
      * loads, which stays loaded (the engine uses it next); {@code searched} ends with it.
      */
     static Location locate(String env) {
+        return locate(env, false);
+    }
+
+    /** The search; {@code only}: $ATMSAE_CUBLAS's candidates alone (the emulated device's cuBLAS, never a real one). */
+    private static Location locate(String env, boolean only) {
         List<String> searched = new ArrayList<>();
         List<String> candidates = new ArrayList<>();
         if (env != null && !env.isBlank()) {
@@ -200,9 +207,11 @@ public final class CublasFfm implements AutoCloseable {
                 candidates.add(env);
             }
         }
-        candidates.addAll(SONAMES);
-        for (Path dir : wheelAndToolkitDirs()) {
-            SONAMES.forEach(s -> candidates.add(dir.resolve(s).toString()));
+        if (!only) {
+            candidates.addAll(SONAMES);
+            for (Path dir : wheelAndToolkitDirs()) {
+                SONAMES.forEach(s -> candidates.add(dir.resolve(s).toString()));
+            }
         }
         for (String c : candidates) {
             if (c.startsWith("/") && !Files.isRegularFile(Path.of(c))) {

@@ -9,6 +9,9 @@ import java.lang.foreign.Linker;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Optional;
 
 /**
  * Whether the CUDA engine can run here, decided without touching JCuda until a driver and a device are known to
@@ -19,10 +22,13 @@ public final class CudaAvailability {
     /** Set to any value to make the probe answer "disabled" (forces the CPU engine under {@code --engine auto}). */
     public static final String ENV_DISABLE = "ATMSAE_NO_CUDA";
 
-    /** available, or a one-line reason why not; {@code device} names the GPU and driver when available. */
-    public record Result(boolean available, String reason, String device) {
+    /**
+     * available, or a one-line reason why not; {@code device} names the GPU and driver when available; {@code emulated}
+     * when the device is the emulated one ({@link CudaEmulator}), which {@code --engine auto} never picks.
+     */
+    public record Result(boolean available, String reason, String device, boolean emulated) {
         static Result no(String reason) {
-            return new Result(false, reason, "");
+            return new Result(false, reason, "", false);
         }
     }
 
@@ -66,7 +72,7 @@ public final class CudaAvailability {
      * would poison it for the JVM on failure): "" when it loaded, else the loader's message (on a host without
      * libcuda.so.1 it names that library). Used by the bundle's smoke test.
      */
-    static String loadJCudaDriver() {
+    public static String loadJCudaDriver() {
         try {
             jcuda.LibUtilsCuda.loadLibrary(jcudaDriverLibrary());
             return "";
@@ -86,12 +92,31 @@ public final class CudaAvailability {
         if (System.getenv(ENV_DISABLE) != null) {
             return Result.no("disabled by " + ENV_DISABLE);
         }
+        // Arena.global(): the driver stays loaded for the life of the JVM, as it would once JCuda loads it. The
+        // emulated driver is loaded by its path first, so JCuda's binding (whose libcuda.so.1 dependency the loader
+        // matches by soname to what is already loaded) binds to it and not to a driver on the library path.
+        Optional<Path> emulator = CudaEmulator.directory();
         SymbolLookup cuda;
-        try {
-            // Arena.global(): the driver stays loaded for the life of the JVM, as it would once JCuda loads it.
-            cuda = SymbolLookup.libraryLookup("libcuda.so.1", Arena.global());
-        } catch (IllegalArgumentException e) {
-            return Result.no("no driver: libcuda.so.1 not found");
+        if (emulator.isPresent()) {
+            Path lib = emulator.get().resolve(CudaEmulator.DRIVER);
+            if (!Files.isRegularFile(lib)) {
+                return Result.no(CudaEmulator.ENV + "=" + emulator.get() + ": no " + CudaEmulator.DRIVER
+                        + " there (native-build/emu/build.sh builds it)");
+            }
+            cuda = SymbolLookup.libraryLookup(lib, Arena.global());
+            if (cuda.find(CudaEmulator.MARKER).isEmpty()) {
+                return Result.no(CudaEmulator.ENV + "=" + emulator.get() + ": " + lib + " is not atmsae's emulated driver");
+            }
+        } else {
+            try {
+                cuda = SymbolLookup.libraryLookup(CudaEmulator.DRIVER, Arena.global());
+            } catch (IllegalArgumentException e) {
+                return Result.no("no driver: libcuda.so.1 not found");
+            }
+            if (cuda.find(CudaEmulator.MARKER).isPresent()) {
+                return Result.no("the libcuda.so.1 on the library path is atmsae's emulated device; set "
+                        + CudaEmulator.ENV + " to its directory to use it");
+            }
         }
         Linker linker = Linker.nativeLinker();
         MethodHandle cuInit = linker.downcallHandle(cuda.findOrThrow("cuInit"), FunctionDescriptor.of(JAVA_INT, JAVA_INT));
@@ -139,6 +164,6 @@ public final class CudaAvailability {
         } catch (LinkageError e) {
             return Result.no("JCuda's driver binding did not load: " + e.getMessage());
         }
-        return new Result(true, "available", device + ", cuBLAS " + cublas.found().get());
+        return new Result(true, "available", device + ", cuBLAS " + cublas.found().get(), emulator.isPresent());
     }
 }

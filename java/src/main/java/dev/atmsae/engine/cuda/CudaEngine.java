@@ -28,6 +28,7 @@ import dev.atmsae.engine.Tensor.DType;
 import dev.atmsae.util.UserError;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
+import jcuda.CudaException;
 import jcuda.Pointer;
 import jcuda.driver.CUcontext;
 import jcuda.driver.CUdevice;
@@ -234,8 +235,11 @@ public final class CudaEngine implements Engine {
         upload(dst, src, UPLOAD_SLICE_BYTES);
     }
 
-    /** {@link #upload(Tensor, MemorySegment)} in slices of {@code sliceBytes} (a multiple of 4; small in tests). */
-    void upload(Tensor dst, MemorySegment src, long sliceBytes) {
+    /**
+     * {@link #upload(Tensor, MemorySegment)} in slices of {@code sliceBytes} (a multiple of 4; small ones let the GPU
+     * checks see that the slice offsets add up).
+     */
+    public void upload(Tensor dst, MemorySegment src, long sliceBytes) {
         CudaTensor d = f32(dst, "upload dst");
         if (src.byteSize() < d.bytes()) {
             throw new IllegalArgumentException("upload: source holds " + src.byteSize() + " bytes, tensor needs " + d.bytes());
@@ -436,6 +440,23 @@ public final class CudaEngine implements Engine {
         launch1d(Kernel.CENTER_ROWS, tx.size(), tx, tbd, txc, tx.rows(), tx.cols());
         gemm(false, true, 1f, txc, tw, 0f, th);
         launch1d(Kernel.BIAS_RELU_ROWS, th.size(), th, tbe, tf, th.rows(), th.cols());
+    }
+
+    /**
+     * encodePre fused with JumpReLU (CUDA-only fast path): h as in encodePre and f = h·1[h > θ], θ = exp(log θ) per
+     * latent, one epilogue kernel.
+     */
+    public void encodePreJumpRelu(Tensor x, Tensor bDec, Tensor wEnc, Tensor bEnc, Tensor logTheta, Tensor xc, Tensor h,
+                                  Tensor f) {
+        CudaTensor tx = f32(x, "encodePreJumpRelu x"), txc = f32(xc, "xc"), th = f32(h, "h"), tf = f32(f, "f");
+        CudaTensor tw = f32(wEnc, "wEnc"), tbd = f32(bDec, "bDec"), tbe = f32(bEnc, "bEnc"), tt = f32(logTheta, "logTheta");
+        sameShape(th, tf, "encodePreJumpRelu h/f");
+        vector(tbd, tx.cols(), "bDec");
+        vector(tbe, tw.rows(), "bEnc");
+        vector(tt, tw.rows(), "logTheta");
+        launch1d(Kernel.CENTER_ROWS, tx.size(), tx, tbd, txc, tx.rows(), tx.cols());
+        gemm(false, true, 1f, txc, tw, 0f, th);
+        launch1d(Kernel.BIAS_JUMPRELU_ROWS, th.size(), th, tbe, tt, tf, th.rows(), th.cols());
     }
 
     @Override
@@ -867,16 +888,22 @@ public final class CudaEngine implements Engine {
         }
         closed = true;
         makeCurrent();
-        cuStreamSynchronize(stream);
-        cuMemFree(partials);
-        cuMemFree(btkState);
-        cuMemFree(btkHist);
-        freeBatchTopKRows();
-        freeLatentIndex();
-        cublas.close();
-        module.close();
-        cuStreamDestroy(stream);
-        cuDevicePrimaryCtxRelease(device);
+        try {
+            cuStreamSynchronize(stream);
+            cuMemFree(partials);
+            cuMemFree(btkState);
+            cuMemFree(btkHist);
+            freeBatchTopKRows();
+            freeLatentIndex();
+            module.close();
+            cuStreamDestroy(stream);
+        } catch (CudaException e) {
+            // A failed kernel left the context in a sticky error: every call fails now, and releasing the context
+            // frees what they would have. Closing must still release it (and not hide the error that caused this).
+        } finally {
+            cublas.close();
+            cuDevicePrimaryCtxRelease(device);
+        }
     }
 
     // ---------------------------------------------------------------- launching

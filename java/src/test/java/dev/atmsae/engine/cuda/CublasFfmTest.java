@@ -4,10 +4,12 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.atmsae.core.Philox;
+import dev.atmsae.gpucheck.EmulatedSuiteMain;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -18,12 +20,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 /**
- * The search for libcublas, and CublasFfm against a stand-in library (src/test/c/cublas_stub.c, built with the host C
- * compiler) whose "device" pointers are host memory: the library stays loaded after close, only handles come and go,
- * and the row-major products land where a row-major reference puts them.
+ * The search for libcublas (against a stand-in library, src/test/c/cublas_stub.c, built with the host C compiler), and
+ * CublasFfm on a device — a GPU, or the emulated one in EmulatedCudaSuiteTest: the library stays loaded after close,
+ * only handles come and go, the row-major products land where a row-major reference puts them, and cuBLAS's
+ * validation reaches the caller.
  */
 class CublasFfmTest {
     private static Path stub;
@@ -69,54 +73,90 @@ class CublasFfmTest {
         assertEquals("/nonexistent/libcublas.so.13", missing.searched().getFirst());
     }
 
+    /** The library cuBLAS was found in stays mapped after handles close; on the emulated device, count them. */
+    @Tag(EmulatedSuiteMain.TAG)
     @Test
     void closingAHandleKeepsTheLibraryLoaded() throws Throwable {
-        assumeTrue(stub != null, "no C compiler: cannot build the cuBLAS stand-in");
-        int[] before = counts();
-        for (int round = 0; round < 2; round++) {
-            try (CublasFfm blas = new CublasFfm(0L, stub.toString())) {
-                assertEquals(130100, blas.version());
+        try (CudaEngine engine = openEngine()) {
+            String library = CublasFfm.locate().found().orElseThrow();
+            int[] before = emulatedCounts(library);
+            for (int round = 0; round < 2; round++) {
+                try (CublasFfm blas = new CublasFfm(engine.stream().address(), library)) {
+                    assertTrue(blas.version() >= 120000, "version " + blas.version());
+                }
+                assertTrue(Files.readString(Path.of("/proc/self/maps")).contains(Path.of(library).getFileName().toString()),
+                        "libcublas was unloaded by close()");
             }
-            assertTrue(Files.readString(Path.of("/proc/self/maps")).contains(stub.toString()),
-                    "libcublas was unloaded by close()");
+            int[] after = emulatedCounts(library);
+            if (after != null) {
+                assertEquals(2, after[0] - before[0], "handles created");
+                assertEquals(2, after[1] - before[1], "handles destroyed");
+            }
         }
-        int[] after = counts();
-        assertEquals(2, after[0] - before[0], "handles created");
-        assertEquals(2, after[1] - before[1], "handles destroyed");
     }
 
     /** gemmRowMajor's column-major swap, all four transpose cases, against a float64 row-major reference. */
+    @Tag(EmulatedSuiteMain.TAG)
     @Test
     void rowMajorProductsThroughTheColumnMajorSwap() throws Throwable {
-        assumeTrue(stub != null, "no C compiler: cannot build the cuBLAS stand-in");
         int m = 5, n = 7, k = 3;
         long stream = 0;
-        try (CublasFfm blas = new CublasFfm(0L, stub.toString()); Arena arena = Arena.ofConfined()) {
+        try (CudaEngine engine = openEngine();
+             CublasFfm blas = new CublasFfm(engine.stream().address(), CublasFfm.locate().found().orElseThrow())) {
             for (boolean ta : new boolean[] {false, true}) {
                 for (boolean tb : new boolean[] {false, true}) {
                     float[] a = gauss(m * k, stream), b = gauss(k * n, stream + 100), c = gauss(m * n, stream + 200);
                     stream += 300;
-                    MemorySegment sa = arena.allocateFrom(JAVA_FLOAT, a), sb = arena.allocateFrom(JAVA_FLOAT, b);
-                    MemorySegment sc = arena.allocateFrom(JAVA_FLOAT, c);
-                    blas.gemmRowMajor(ta, tb, m, n, k, 0.5f, sa.address(), ta ? m : k, sb.address(), tb ? k : n,
-                            0.25f, sc.address(), n, Precision.TF32);
-                    for (int i = 0; i < m; i++) {
-                        for (int j = 0; j < n; j++) {
-                            double s = 0;
-                            for (int p = 0; p < k; p++) {
-                                s += (double) (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+                    try (CudaTensor da = upload(engine, ta ? k : m, ta ? m : k, a);
+                         CudaTensor db = upload(engine, tb ? n : k, tb ? k : n, b); CudaTensor dc = upload(engine, m, n, c)) {
+                        blas.gemmRowMajor(ta, tb, m, n, k, 0.5f, da.address(), ta ? m : k, db.address(), tb ? k : n,
+                                0.25f, dc.address(), n, Precision.FP32);
+                        float[] got = new float[m * n];
+                        engine.download(dc, got);
+                        for (int i = 0; i < m; i++) {
+                            for (int j = 0; j < n; j++) {
+                                double s = 0;
+                                for (int p = 0; p < k; p++) {
+                                    s += (double) (ta ? a[p * m + i] : a[i * k + p]) * (tb ? b[j * k + p] : b[p * n + j]);
+                                }
+                                double want = 0.5 * s + 0.25 * c[i * n + j];
+                                assertEquals(want, got[i * n + j], 1e-5 * (1 + Math.abs(want)), "ta=" + ta + " tb=" + tb
+                                        + " C[" + i + "," + j + "]");
                             }
-                            double want = 0.5 * s + 0.25 * c[i * n + j];
-                            float got = sc.getAtIndex(JAVA_FLOAT, (long) i * n + j);
-                            assertEquals(want, got, 1e-5 * (1 + Math.abs(want)), "ta=" + ta + " tb=" + tb + " C[" + i
-                                    + "," + j + "]");
                         }
                     }
                 }
             }
-            assertEquals(Precision.TF32.cublasComputeType, counts()[2]);
-            assertEquals(3, counts()[3], "TF32 sets CUBLAS_TF32_TENSOR_OP_MATH");
+            int[] counts = emulatedCounts(CublasFfm.locate().found().orElseThrow());
+            if (counts != null) {
+                assertEquals(Precision.FP32.cublasComputeType, counts[2]);
+            }
         }
+    }
+
+    /** cuBLAS refuses a leading dimension shorter than the stored rows (CUBLAS_STATUS_INVALID_VALUE), as CublasFfm says. */
+    @Tag(EmulatedSuiteMain.TAG)
+    @Test
+    void aShortLeadingDimensionIsInvalid() {
+        try (CudaEngine engine = openEngine();
+             CublasFfm blas = new CublasFfm(engine.stream().address(), CublasFfm.locate().found().orElseThrow());
+             CudaTensor a = upload(engine, 4, 6, gauss(24, 1)); CudaTensor c = upload(engine, 4, 4, gauss(16, 2))) {
+            IllegalStateException e = assertThrows(IllegalStateException.class, () -> blas.gemmRowMajor(false, true, 4, 4,
+                    6, 1f, a.address(), 6, a.address(), 3, 0f, c.address(), 4, Precision.FP32));
+            assertTrue(e.getMessage().contains("INVALID_VALUE"), e.getMessage());
+        }
+    }
+
+    private static CudaEngine openEngine() {
+        CudaAvailability.Result probe = CudaAvailability.probe();
+        assumeTrue(probe.available(), "no CUDA device: " + probe.reason());
+        return CudaEngine.open(0, Precision.FP32);
+    }
+
+    private static CudaTensor upload(CudaEngine engine, int rows, int cols, float[] values) {
+        CudaTensor t = (CudaTensor) engine.allocF32(rows, cols);
+        engine.upload(t, values);
+        return t;
     }
 
     @Test
@@ -127,9 +167,13 @@ class CublasFfmTest {
         assertEquals("INVALID_VALUE", CublasFfm.statusName(7));
     }
 
-    private static int[] counts() throws Throwable {
-        MethodHandle h = Linker.nativeLinker().downcallHandle(
-                CublasFfm.loadOnce(stub.toString()).findOrThrow("stub_counts"), FunctionDescriptor.ofVoid(ADDRESS));
+    /** {handles created, destroyed, the last compute type} of the emulated cuBLAS; null on a real one. */
+    private static int[] emulatedCounts(String library) throws Throwable {
+        var hook = CublasFfm.loadOnce(library).find("atmsaeEmuCublasCounts");
+        if (hook.isEmpty()) {
+            return null;
+        }
+        MethodHandle h = Linker.nativeLinker().downcallHandle(hook.get(), FunctionDescriptor.ofVoid(ADDRESS));
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocate(JAVA_INT, 4);
             h.invokeExact(out);

@@ -39,13 +39,18 @@ final class NvccTool {
 
     /** Runs cmd with stdin, returns stdout and stderr together; throws when it fails or takes over two minutes. */
     static String run(List<String> cmd, String stdin) throws IOException, InterruptedException {
+        return run(cmd, stdin, 120);
+    }
+
+    /** {@link #run(List, String)} with a time limit of {@code seconds}. */
+    static String run(List<String> cmd, String stdin, long seconds) throws IOException, InterruptedException {
         // stdin from a file: written through a pipe, a long input would block once the unread output fills its pipe.
         Path input = Files.createTempFile("atmsae-stdin", ".txt");
         try {
             Files.writeString(input, stdin, StandardCharsets.US_ASCII);
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectInput(input.toFile()).start();
             String output = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII);
-            if (!p.waitFor(120, TimeUnit.SECONDS) || p.exitValue() != 0) {
+            if (!p.waitFor(seconds, TimeUnit.SECONDS) || p.exitValue() != 0) {
                 throw new IllegalStateException(cmd + " failed: " + output);
             }
             return output;

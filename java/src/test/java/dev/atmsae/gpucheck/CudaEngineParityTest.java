@@ -1,13 +1,22 @@
-package dev.atmsae.engine.cuda;
+package dev.atmsae.gpucheck;
+
+import dev.atmsae.engine.cuda.CudaAvailability;
+import dev.atmsae.engine.cuda.CudaEngine;
+import dev.atmsae.engine.cuda.Precision;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import java.util.List;
 import java.util.stream.Collectors;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
-/** Every CUDA kernel against its float64 host reference (CudaParity). Skipped, visibly, without a device. */
+/**
+ * Every CUDA kernel against its float64 host reference (CudaParity). Skipped, visibly, without a device; runs on the
+ * emulated device in EmulatedCudaSuiteTest.
+ */
+@Tag(EmulatedSuiteMain.TAG)
 class CudaEngineParityTest {
     @Test
     void everyKernelMatchesItsReference() {

@@ -1,4 +1,4 @@
-package dev.atmsae.engine.cuda;
+package dev.atmsae.gpucheck;
 
 import dev.atmsae.core.ArchKind;
 import dev.atmsae.arch.Sae;

@@ -1,4 +1,6 @@
-package dev.atmsae.engine.cuda;
+package dev.atmsae.gpucheck;
+
+import dev.atmsae.engine.cuda.CudaEngine;
 
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.SparseCodes;
@@ -30,21 +32,47 @@ public final class CudaParity {
         }
     }
 
-    private static final int B = 37;
-    private static final int D = 45;
-    private static final int N = 203;
-    private static final int K = 9;
+    /** The shape of the checks: rows, input width, latents, k (upper case in the code, as in the formulas). */
+    public record Shape(int batch, int d, int n, int k) {
+    }
+
+    /** Small and deliberately not multiples of 32 or 4. */
+    public static final Shape DEFAULT = new Shape(37, 45, 203, 9);
+    /**
+     * Past what one block covers: more than 1024 rows (BatchTopK's row offsets run in block-sized rounds), more than
+     * 1024 latents (the latent index's offsets likewise), rows longer than topk_rows's 512 threads.
+     */
+    public static final Shape LARGE = new Shape(1100, 8, 1500, 12);
+    /** TopK whose k picks need more than the 48 KiB of shared memory a block has without the opt-in. */
+    public static final Shape LARGE_K = new Shape(2, 8, 7000, 6200);
     private static final long SEED = 20261124L;
 
     private final Engine e;
+    private final int B;
+    private final int D;
+    private final int N;
+    private final int K;
     private long stream = 0;
 
     public CudaParity(Engine engine) {
+        this(engine, DEFAULT);
+    }
+
+    public CudaParity(Engine engine, Shape shape) {
         this.e = engine;
+        this.B = shape.batch();
+        this.D = shape.d();
+        this.N = shape.n();
+        this.K = shape.k();
     }
 
     /** Runs every check; a failing check does not stop the others. */
     public List<Outcome> runAll() {
+        return runAll(name -> true);
+    }
+
+    /** Runs the checks whose names {@code selected} accepts; a failing check does not stop the others. */
+    public List<Outcome> runAll(java.util.function.Predicate<String> selected) {
         Map<String, Runnable> checks = new LinkedHashMap<>();
         checks.put("gemm NN/NT/TN/TT fp32", () -> gemm(1e-5));
         checks.put("encodePre", this::encodePre);
@@ -69,8 +97,19 @@ public final class CudaParity {
         checks.put("adam / removeParallelComponent / normalizeRows", this::optimiser);
         checks.put("matryoshka: splitRowsAtGroups / split decode + backward / prefixResiduals / weightedSuffixSum",
                 this::matryoshkaPrefixes);
+        checks.put("large shapes: topK / batchTopK / sparse backward past one block (B 1100, n 1500)", () -> {
+            CudaParity large = new CudaParity(e, LARGE);
+            large.topK(false);
+            large.batchTopK(LARGE.batch() * LARGE.k());
+            large.sparseDecode();
+        });
+        checks.put("topK with k needing the shared-memory opt-in (k 6200 of 7000)",
+                () -> new CudaParity(e, LARGE_K).topK(false));
         List<Outcome> out = new ArrayList<>();
         for (Map.Entry<String, Runnable> c : checks.entrySet()) {
+            if (!selected.test(c.getKey())) {
+                continue;
+            }
             try {
                 c.getValue().run();
                 out.add(new Outcome(c.getKey(), true, "ok"));
@@ -134,7 +173,21 @@ public final class CudaParity {
             closeToScale("encodePreRelu h", hRef, down(h2), 1e-5);
             double[] fRef = Arrays.stream(hRef).map(v -> Math.max(v, 0)).toArray();
             closeToScale("encodePreRelu f", fRef, down(f2), 1e-5);
-            close(h2, f2);
+            // θ in (0.2, 0.8): h (of scale ~7) lies on both sides of every threshold.
+            float[] lt = new float[N];
+            for (int i = 0; i < N; i++) {
+                lt[i] = (float) Math.log(0.2 + 0.6 * uniform());
+            }
+            Tensor tl = up(1, N, lt);
+            cuda.encodePreJumpRelu(tx, tbd, tw, tbe, tl, xc, h2, f2);
+            closeToScale("encodePreJumpRelu h", hRef, down(h2), 1e-5);
+            float[] got = down(h2);
+            double[] jRef = new double[B * N];
+            for (int i = 0; i < jRef.length; i++) {
+                jRef[i] = got[i] > (float) Math.exp(lt[i % N]) ? got[i] : 0f;   // the threshold on the h it computed
+            }
+            closeRel("encodePreJumpRelu f", jRef, down(f2), 0, 0);
+            close(h2, f2, tl);
         }
         close(tx, tbd, tw, tbe, xc, h);
     }
@@ -163,7 +216,7 @@ public final class CudaParity {
     void topK(boolean masked) {
         float[] h = gauss(B * N);
         // Ties: quantise some rows so equal values (and exact zeros / negatives) are common.
-        for (int i = 0; i < 5 * N; i++) {
+        for (int i = 0; i < Math.min(5, B) * N; i++) {
             h[i] = Math.round(h[i] * 2f) / 2f;
         }
         int[] allow = new int[N];

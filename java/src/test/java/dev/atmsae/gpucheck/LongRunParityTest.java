@@ -1,27 +1,32 @@
-package dev.atmsae.engine.cuda;
+package dev.atmsae.gpucheck;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.atmsae.core.ArchKind;
+import dev.atmsae.engine.cuda.CudaAvailability;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Engines;
 import dev.atmsae.core.Philox;
 import java.util.Arrays;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 
 class LongRunParityTest {
     private static final LongRunParity.Shape SMALL = new LongRunParity.Shape(24, 64, 32, 6, 60);
+    /** The device run: long enough for the curves to separate if a kernel were off, small enough for the emulator. */
+    private static final LongRunParity.Shape DEVICE = new LongRunParity.Shape(32, 128, 32, 8, 150);
 
     /** Two CPU engines that round differently (pure Java on 1 thread, the default BLAS on 2) pass the comparison. */
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void harnessAcceptsTwoHonestCpuEngines(ArchKind arch) {
         try (Engine a = Engines.cpu(1, true); Engine b = Engines.cpu(2, false)) {
-            LongRunParity.Result r = LongRunParity.compare(a, b, arch, SMALL, LongRunParityTest::batch);
+            LongRunParity.Result r = LongRunParity.compare(a, b, arch, SMALL, step -> batch(SMALL, step));
             assertTrue(r.passed(), r.failure());
             assertEquals(SMALL.steps(), r.a().loss().length);
             assertTrue(Arrays.stream(r.b().loss()).allMatch(Double::isFinite));
@@ -29,6 +34,19 @@ class LongRunParityTest {
             // while its masking ramps in over these few steps).
             double[] mse = r.a().mse();
             assertTrue(arch == ArchKind.ATM || mse[0] > mse[mse.length - 1], "MSE " + mse[0] + " -> " + mse[mse.length - 1]);
+        }
+    }
+
+    /** CUDA against the CPU engine over {@link #DEVICE}'s steps (GpuLongRun does the same at a GPU's shape). */
+    @Tag(EmulatedSuiteMain.TAG)
+    @ParameterizedTest
+    @EnumSource(ArchKind.class)
+    void cudaCurvesFollowTheCpuEngine(ArchKind arch) {
+        CudaAvailability.Result probe = CudaAvailability.probe();
+        assumeTrue(probe.available(), "no CUDA device: " + probe.reason());
+        try (Engine cpu = Engines.cpu(1, false); Engine cuda = Engines.cuda()) {
+            LongRunParity.Result r = LongRunParity.compare(cpu, cuda, arch, DEVICE, step -> batch(DEVICE, step));
+            assertTrue(r.passed(), r.failure());
         }
     }
 
@@ -60,11 +78,11 @@ class LongRunParityTest {
         assertEquals(3.0, r.worstL0Diff(), 1e-12);
     }
 
-    private static float[] batch(long step) {
-        float[] x = new float[SMALL.batch() * SMALL.d()];
+    private static float[] batch(LongRunParity.Shape shape, long step) {
+        float[] x = new float[shape.batch() * shape.d()];
         for (int i = 0; i < x.length; i++) {
             double g = Philox.gaussian(17, Philox.STREAM_SYNTH, step * x.length + i);
-            x[i] = (float) (i % SMALL.d() < 4 ? 2 + g : 0.3 * g);   // a few strong directions to learn
+            x[i] = (float) (i % shape.d() < 4 ? 2 + g : 0.3 * g);   // a few strong directions to learn
         }
         return x;
     }

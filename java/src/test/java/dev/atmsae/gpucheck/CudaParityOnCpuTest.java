@@ -1,4 +1,6 @@
-package dev.atmsae.engine.cuda;
+package dev.atmsae.gpucheck;
+
+import dev.atmsae.engine.cuda.CudaAvailability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;

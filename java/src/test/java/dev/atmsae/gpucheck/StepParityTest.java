@@ -1,4 +1,6 @@
-package dev.atmsae.engine.cuda;
+package dev.atmsae.gpucheck;
+
+import dev.atmsae.engine.cuda.CudaAvailability;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -7,6 +9,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Engines;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -35,6 +38,7 @@ class StepParityTest {
         }
     }
 
+    @Tag(EmulatedSuiteMain.TAG)
     @ParameterizedTest
     @org.junit.jupiter.params.provider.MethodSource("atmVariants")
     void cudaTrainStepMatchesCpuOnAtmVariants(String variant) {
@@ -54,6 +58,7 @@ class StepParityTest {
         }
     }
 
+    @Tag(EmulatedSuiteMain.TAG)
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void cudaTrainStepMatchesCpu(ArchKind arch) {

@@ -1,4 +1,9 @@
-package dev.atmsae.engine.cuda;
+package dev.atmsae.gpucheck;
+
+import dev.atmsae.engine.cuda.CudaAvailability;
+import dev.atmsae.engine.cuda.CudaEngine;
+import dev.atmsae.engine.cuda.Kernel;
+import dev.atmsae.engine.cuda.Precision;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -25,25 +30,44 @@ import java.util.function.Supplier;
  *
  * <p>{@code --check-bundle} (no GPU needed, run when the bundle is built) checks that JCuda's driver library for
  * JCuda's own version is on the class path and loads as far as a host without libcuda.so.1 allows.
- * Usage: {@code java -cp atmsae.jar:lib/* dev.atmsae.engine.cuda.GpuSelfTest [--out DIR | --check-bundle]}
+ * {@code --only TEXT} runs only the checks whose names contain TEXT (to rerun one, or to try one broken kernel).
+ * Usage: {@code java -cp atmsae.jar:lib/* dev.atmsae.gpucheck.GpuSelfTest [--out DIR] [--only TEXT] | --check-bundle}
  */
 public final class GpuSelfTest {
     private final List<CudaParity.Outcome> outcomes = new ArrayList<>();
     private final List<Double> seconds = new ArrayList<>();
+    private final String only;
 
-    private GpuSelfTest() {
+    private GpuSelfTest(String only) {
+        this.only = only;
     }
 
     public static void main(String[] args) throws IOException {
         if (args.length == 1 && args[0].equals("--check-bundle")) {
             System.exit(checkBundle());
         }
-        Path out = args.length == 2 && args[0].equals("--out") ? Path.of(args[1]) : null;
-        if (args.length > 0 && out == null) {
-            System.err.println("usage: GpuSelfTest [--out DIR | --check-bundle]");
-            System.exit(64);
+        Path out = null;
+        String only = "";
+        for (int i = 0; i + 1 < args.length; i += 2) {
+            switch (args[i]) {
+                case "--out" -> out = Path.of(args[i + 1]);
+                case "--only" -> only = args[i + 1];
+                default -> usage();
+            }
         }
-        System.exit(new GpuSelfTest().run(out));
+        if (args.length % 2 != 0) {
+            usage();
+        }
+        System.exit(new GpuSelfTest(only).run(out));
+    }
+
+    private static void usage() {
+        System.err.println("usage: GpuSelfTest [--out DIR] [--only TEXT] | --check-bundle");
+        System.exit(64);
+    }
+
+    private boolean selected(String check) {
+        return check.contains(only);
     }
 
     private int run(Path out) throws IOException {
@@ -87,7 +111,7 @@ public final class GpuSelfTest {
 
     private void deviceChecks(CudaEngine engine) {
         long t0 = System.nanoTime();
-        List<CudaParity.Outcome> parity = new CudaParity(engine).runAll();
+        List<CudaParity.Outcome> parity = new CudaParity(engine).runAll(name -> selected("FP32 " + name));
         double each = (System.nanoTime() - t0) / 1e9 / Math.max(1, parity.size());
         for (CudaParity.Outcome o : parity) {
             record(new CudaParity.Outcome("FP32 " + o.name(), o.passed(), o.detail()), each);
@@ -119,6 +143,9 @@ public final class GpuSelfTest {
 
     /** Runs one check: the supplier returns "" when it passed, else why not (an exception counts as a failure). */
     private void check(String name, Supplier<String> body) {
+        if (!name.startsWith("probe") && !name.startsWith("engine opens") && !selected(name)) {
+            return;
+        }
         long t0 = System.nanoTime();
         String bad;
         try {

@@ -1,0 +1,50 @@
+package dev.atmsae.gpucheck;
+
+import dev.atmsae.engine.cuda.ChildProcess;
+import dev.atmsae.engine.cuda.CudaEmulator;
+import dev.atmsae.engine.cuda.EmulatorBuild;
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A child JVM on the emulated CUDA device: the loader's libcuda.so.1 must be chosen when the process starts (and
+ * AddressSanitizer's runtime preloaded before anything else), so the emulated runs cannot share the test JVM. The
+ * child gets this JVM's flags and class path, ATMSAE_CUDA_EMULATOR, the schedule, and a file for the kernel counters.
+ */
+final class EmulatedJvm {
+    private EmulatedJvm() {
+    }
+
+    /** Runs {@code main} with {@code args} on the device in {@code device}; the output is kept in {@code log}. */
+    static ChildProcess run(Path device, EmulatorBuild.Variant variant, String schedule, Path stats, Map<String, String> env,
+                            Path log, String main, String... args) throws IOException, InterruptedException {
+        List<String> cmd = new ArrayList<>();
+        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+            if (!a.startsWith("-javaagent") && !a.startsWith("-agentlib") && !a.startsWith("-Xmx")) {
+                cmd.add(a);
+            }
+        }
+        cmd.add("-Xmx3g");
+        cmd.add("-cp");
+        cmd.add(System.getProperty("java.class.path"));
+        cmd.add(main);
+        cmd.addAll(List.of(args));
+        Map<String, String> all = new HashMap<>(env);
+        all.put(CudaEmulator.ENV, device.toString());
+        all.put("ATMSAE_EMU_SCHEDULE", schedule);
+        all.put("ATMSAE_EMU_STATS", stats.toAbsolutePath().toString());
+        if (variant == EmulatorBuild.Variant.SANITIZE) {
+            all.put("LD_PRELOAD", EmulatorBuild.asanRuntime().toString());
+            // The JVM uses SIGSEGV itself (implicit null checks) and its heap is never freed: leave both to it.
+            all.put("ASAN_OPTIONS", "detect_leaks=0:handle_segv=0:allow_user_segv_handler=1");
+            all.put("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+        }
+        return ChildProcess.run(cmd, all, log, 900);
+    }
+}
