@@ -7,13 +7,18 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B
 CACHE ?= $(CURDIR)/.cache
 
-.PHONY: all build test install native demo bench device-bundle clean corpus browser
+.PHONY: all build test install native emu demo bench device-bundle clean corpus browser
 
 all: build
 
 ## Native: CUDA kernels -> fatbin (skipped with a message when nvcc is absent).
 native:
 	native-build/build.sh
+
+## Emu: the emulated CUDA device (cuda/README.md) in native-build/out/emu/{plain,sanitize}; make test builds it itself.
+emu:
+	native-build/emu/build.sh plain
+	native-build/emu/build.sh sanitize
 
 ## Build: jars + bin/atmsae launcher (the launcher finds the JDK itself). Test sources are compiled by `make test`.
 build: native

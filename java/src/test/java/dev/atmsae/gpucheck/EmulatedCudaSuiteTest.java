@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.atmsae.engine.cuda.ChildProcess;
+import dev.atmsae.engine.cuda.CudaEmulator;
 import dev.atmsae.engine.cuda.EmulatorBuild;
 import dev.atmsae.engine.cuda.Kernel;
 import java.nio.file.Files;
@@ -53,6 +54,24 @@ class EmulatedCudaSuiteTest {
         assertEquals(0, report.path("failed").asInt(), r.tail(40));
         assertTrue(report.path("passed").asInt() >= 40, report.toString());
         assertTrue(report.path("engine").asText().contains("emulated CUDA device"), report.path("engine").asText());
+    }
+
+    /** Only ATMSAE_CUDA_EMULATOR selects the emulated device: found on the library path it is named and refused. */
+    @Test
+    void theEmulatedDriverIsUsedOnlyWhenNamed() throws Exception {
+        Optional<Path> device = EmulatorBuild.directory(EmulatorBuild.Variant.PLAIN);
+        assumeTrue(device.isPresent(), EmulatorBuild.whyNot());
+        ChildProcess onPath = EmulatedJvm.runWith(Map.of("LD_LIBRARY_PATH", device.get().toString()),
+                OUT.resolve("status-library-path.log"), CudaStatusMain.class.getName());
+        assertEquals(0, onPath.exit(), onPath.output());
+        assertTrue(onPath.output().contains("libcuda.so.1 on the library path is atmsae's emulated device; set "
+                + CudaEmulator.ENV), onPath.output());
+        assertTrue(onPath.output().contains("auto: cpu"), onPath.output());
+        ChildProcess named = EmulatedJvm.run(device.get(), EmulatorBuild.Variant.PLAIN, "inorder",
+                OUT.resolve("stats-status.json"), Map.of(), OUT.resolve("status-named.log"), CudaStatusMain.class.getName());
+        assertEquals(0, named.exit(), named.output());
+        assertTrue(named.output().contains("cuda status: emulated CUDA device only"), named.output());
+        assertTrue(named.output().contains("auto: cpu"), "--engine auto never picks the emulated device: " + named.output());
     }
 
     private static void runSuite(EmulatorBuild.Variant variant, String schedule) throws Exception {

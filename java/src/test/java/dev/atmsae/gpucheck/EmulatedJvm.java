@@ -23,6 +23,22 @@ final class EmulatedJvm {
     /** Runs {@code main} with {@code args} on the device in {@code device}; the output is kept in {@code log}. */
     static ChildProcess run(Path device, EmulatorBuild.Variant variant, String schedule, Path stats, Map<String, String> env,
                             Path log, String main, String... args) throws IOException, InterruptedException {
+        Map<String, String> all = new HashMap<>(env);
+        all.put(CudaEmulator.ENV, device.toString());
+        all.put("ATMSAE_EMU_SCHEDULE", schedule);
+        all.put("ATMSAE_EMU_STATS", stats.toAbsolutePath().toString());
+        if (variant == EmulatorBuild.Variant.SANITIZE) {
+            all.put("LD_PRELOAD", EmulatorBuild.asanRuntime().toString());
+            // The JVM uses SIGSEGV itself (implicit null checks) and its heap is never freed: leave both to it.
+            all.put("ASAN_OPTIONS", "detect_leaks=0:handle_segv=0:allow_user_segv_handler=1");
+            all.put("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
+        }
+        return runWith(all, log, main, args);
+    }
+
+    /** Runs {@code main} with {@code args} and exactly the environment variables {@code env} added. */
+    static ChildProcess runWith(Map<String, String> env, Path log, String main, String... args) throws IOException,
+            InterruptedException {
         List<String> cmd = new ArrayList<>();
         cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
@@ -35,16 +51,6 @@ final class EmulatedJvm {
         cmd.add(System.getProperty("java.class.path"));
         cmd.add(main);
         cmd.addAll(List.of(args));
-        Map<String, String> all = new HashMap<>(env);
-        all.put(CudaEmulator.ENV, device.toString());
-        all.put("ATMSAE_EMU_SCHEDULE", schedule);
-        all.put("ATMSAE_EMU_STATS", stats.toAbsolutePath().toString());
-        if (variant == EmulatorBuild.Variant.SANITIZE) {
-            all.put("LD_PRELOAD", EmulatorBuild.asanRuntime().toString());
-            // The JVM uses SIGSEGV itself (implicit null checks) and its heap is never freed: leave both to it.
-            all.put("ASAN_OPTIONS", "detect_leaks=0:handle_segv=0:allow_user_segv_handler=1");
-            all.put("UBSAN_OPTIONS", "print_stacktrace=1:halt_on_error=1");
-        }
-        return ChildProcess.run(cmd, all, log, 900);
+        return ChildProcess.run(cmd, env, log, 900);
     }
 }
