@@ -81,20 +81,25 @@ build "$out/libcuda.so.1" "$emu"/driver.cpp "$emu"/fatbin.cpp "$emu"/fatbin.h "$
   "$CXX" "${common[@]}" "${flags[@]}" -shared -Wl,-soname,libcuda.so.1 -I "$emu" -I "$out" -o "$out/libcuda.so.1" \
   "$emu/driver.cpp" "$emu/fatbin.cpp" -ldl
 ln -sf libcuda.so.1 "$out/libcuda.so"
+# Everything else is independent of everything but libcuda.so.1: build it side by side.
+pids=()
 build "$out/libcublas.so.13" "$emu"/cublas.cpp "$emu"/emu_abi.h -- \
   "$CXX" "${common[@]}" "${flags[@]}" -shared -Wl,-soname,libcublas.so.13 -I "$emu" -o "$out/libcublas.so.13" \
-  "$emu/cublas.cpp" "$out/libcuda.so.1" -Wl,-rpath,'$ORIGIN'
-host_kernels "$root/cuda" atmsae_kernels.cu "$out/libatmsae_kernels_emu.so"
+  "$emu/cublas.cpp" "$out/libcuda.so.1" -Wl,-rpath,'$ORIGIN' & pids+=($!)
+host_kernels "$root/cuda" atmsae_kernels.cu "$out/libatmsae_kernels_emu.so" & pids+=($!)
 # The driver's own checks (emu_driver_test.cpp) against a module of small test kernels.
-host_kernels "$emu/tests" test_kernels.cu "$out/libemu_test_kernels.so"
+host_kernels "$emu/tests" test_kernels.cu "$out/libemu_test_kernels.so" & pids+=($!)
 build "$out/emu_driver_test" "$emu"/tests/emu_driver_test.cpp "$emu"/emu_abi.h -- \
   "$CXX" "${common[@]}" "${flags[@]}" -I "$emu" -o "$out/emu_driver_test" "$emu/tests/emu_driver_test.cpp" \
-  "$out/libcuda.so.1" -Wl,-rpath,'$ORIGIN'
+  "$out/libcuda.so.1" -Wl,-rpath,'$ORIGIN' & pids+=($!)
 # The test module's device code, for its kernels' attributes (sm_90 only: the emulated device's architecture).
 NVCC="${NVCC:-$(command -v nvcc || true)}"
 if [[ -n "$NVCC" ]]; then
   build "$out/test_kernels.fatbin" "$emu"/tests/test_kernels.cu "$root"/cuda/common.cuh -- \
     "$NVCC" -O3 -std=c++17 -fatbin -gencode arch=compute_90,code=sm_90 -o "$out/test_kernels.fatbin" \
-    "$emu/tests/test_kernels.cu"
+    "$emu/tests/test_kernels.cu" & pids+=($!)
 fi
+failed=0
+for pid in "${pids[@]}"; do wait "$pid" || failed=1; done
+if (( failed )); then echo "emu: the build failed (messages above)" >&2; exit 1; fi
 echo "emu: wrote $out (libcuda.so.1, libcublas.so.13, libatmsae_kernels_emu.so)"

@@ -251,7 +251,8 @@ void open_barrier(Block* b) {
         if (t.state != State::BARRIER) continue;
         if (first == nullptr) {
             first = &t;
-        } else if (t.file != first->file || t.line != first->line || t.barrier_op != first->barrier_op) {
+        } else if (t.line != first->line || t.barrier_op != first->barrier_op
+                   || (t.file != first->file && std::strcmp(t.file, first->file) != 0)) {
             b->error = std::string(b->kernel) + " block (" + std::to_string(b->idx.x) + "," + std::to_string(b->idx.y)
                 + "," + std::to_string(b->idx.z) + "): __syncthreads reached at different places (thread "
                 + std::to_string(first->linear) + " at " + first->file + ":" + std::to_string(first->line) + ", thread "

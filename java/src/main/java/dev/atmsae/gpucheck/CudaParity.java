@@ -1,11 +1,10 @@
 package dev.atmsae.gpucheck;
 
-import dev.atmsae.engine.cuda.CudaEngine;
-
+import dev.atmsae.core.Philox;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.SparseCodes;
 import dev.atmsae.engine.Tensor;
-import dev.atmsae.core.Philox;
+import dev.atmsae.engine.cuda.CudaEngine;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;

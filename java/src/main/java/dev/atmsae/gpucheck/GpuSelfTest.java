@@ -1,10 +1,5 @@
 package dev.atmsae.gpucheck;
 
-import dev.atmsae.engine.cuda.CudaAvailability;
-import dev.atmsae.engine.cuda.CudaEngine;
-import dev.atmsae.engine.cuda.Kernel;
-import dev.atmsae.engine.cuda.Precision;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
@@ -12,6 +7,10 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Engines;
+import dev.atmsae.engine.cuda.CudaAvailability;
+import dev.atmsae.engine.cuda.CudaEngine;
+import dev.atmsae.engine.cuda.Kernel;
+import dev.atmsae.engine.cuda.Precision;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

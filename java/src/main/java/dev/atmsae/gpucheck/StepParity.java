@@ -1,13 +1,13 @@
 package dev.atmsae.gpucheck;
 
-import dev.atmsae.core.ArchKind;
 import dev.atmsae.arch.Sae;
 import dev.atmsae.arch.SaeFactory;
 import dev.atmsae.arch.StepMetrics;
-import dev.atmsae.engine.Engine;
-import dev.atmsae.engine.Tensor;
+import dev.atmsae.core.ArchKind;
 import dev.atmsae.core.Philox;
 import dev.atmsae.core.TrainConfig;
+import dev.atmsae.engine.Engine;
+import dev.atmsae.engine.Tensor;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

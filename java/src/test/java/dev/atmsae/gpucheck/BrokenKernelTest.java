@@ -14,8 +14,13 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
-import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -25,12 +30,46 @@ import org.junit.jupiter.api.Test;
  */
 class BrokenKernelTest {
     private static final Path OUT = Path.of("target/emulated-cuda/broken");
+    /** Each broken copy is built and run at once, as many together as there are processors. */
+    private static final Map<String, Future<ChildProcess>> RUNS = new ConcurrentHashMap<>();
+    private static ExecutorService pool;
+
+    @BeforeAll
+    static void buildAndRunEveryBrokenCopy() {
+        pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        start("center-sign", "encode.cu", "xc[i] = x[i] - b_dec[i % cols];", "xc[i] = x[i] + b_dec[i % cols];",
+                EmulatorBuild.Variant.PLAIN, "encodePre");
+        start("decode-off-by-one", "decode.cu", "        for (int j = start; j < end; j++) {\n            float v = val[j];",
+                "        for (int j = start + 1; j < end; j++) {\n            float v = val[j];", EmulatorBuild.Variant.PLAIN,
+                "sparseDecode");
+        start("scan-barrier", "common.cuh", "    if (lane == 31) smem[warp] = x;\n    __syncthreads();",
+                "    if (lane == 31) smem[warp] = x;", EmulatorBuild.Variant.PLAIN, "topK (all latents");
+        start("topk-smem", "encode.cu", "int* sel_idx = (int*)(sel_key + k);", "int* sel_idx = (int*)(sel_key + 2 * k);",
+                EmulatorBuild.Variant.SANITIZE, "topK (all latents");
+    }
+
+    @AfterAll
+    static void stopPool() {
+        pool.shutdownNow();
+    }
+
+    private static void start(String name, String file, String from, String to, EmulatorBuild.Variant variant,
+                              String only) {
+        if (EmulatorBuild.directory(variant).isPresent()) {
+            RUNS.put(name, pool.submit(() -> runBroken(name, file, from, to, variant, only)));
+        }
+    }
+
+    /** The run of broken copy {@code name}, or a skip with the reason the device could not be built. */
+    private static ChildProcess result(String name, EmulatorBuild.Variant variant) throws Exception {
+        assumeTrue(EmulatorBuild.directory(variant).isPresent(), EmulatorBuild.whyNot());
+        return RUNS.get(name).get();
+    }
 
     /** center_rows adds b_dec instead of subtracting it. */
     @Test
     void centringWithTheWrongSignFailsEncodePre() throws Exception {
-        ChildProcess r = runBroken("center-sign", "encode.cu", "xc[i] = x[i] - b_dec[i % cols];",
-                "xc[i] = x[i] + b_dec[i % cols];", EmulatorBuild.Variant.PLAIN, "encodePre");
+        ChildProcess r = result("center-sign", EmulatorBuild.Variant.PLAIN);
         assertEquals(1, r.exit(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 encodePre"), r.tail(20));
     }
@@ -38,9 +77,7 @@ class BrokenKernelTest {
     /** sparse_decode skips each row's first entry (an off-by-one index). */
     @Test
     void decodeSkippingTheFirstEntryFailsSparseDecode() throws Exception {
-        ChildProcess r = runBroken("decode-off-by-one", "decode.cu", "        for (int j = start; j < end; j++) {\n"
-                + "            float v = val[j];", "        for (int j = start + 1; j < end; j++) {\n"
-                + "            float v = val[j];", EmulatorBuild.Variant.PLAIN, "sparseDecode");
+        ChildProcess r = result("decode-off-by-one", EmulatorBuild.Variant.PLAIN);
         assertEquals(1, r.exit(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 sparseDecode"), r.tail(20));
     }
@@ -48,8 +85,7 @@ class BrokenKernelTest {
     /** The block scan's first barrier is gone: warp 0 reads the per-warp totals before the other warps wrote them. */
     @Test
     void aMissingSyncthreadsFailsTopK() throws Exception {
-        ChildProcess r = runBroken("scan-barrier", "common.cuh", "    if (lane == 31) smem[warp] = x;\n    __syncthreads();",
-                "    if (lane == 31) smem[warp] = x;", EmulatorBuild.Variant.PLAIN, "topK (all latents");
+        ChildProcess r = result("scan-barrier", EmulatorBuild.Variant.PLAIN);
         assertEquals(1, r.exit(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 topK (all latents"), r.tail(20));
         // The failed kernel poisons the context; the engine still closes and the runner still writes its report.
@@ -60,8 +96,7 @@ class BrokenKernelTest {
     /** topk_rows lays its index array past the k·8 bytes of dynamic shared memory it asks for. */
     @Test
     void sharedMemoryPastTheLaunchsSizeStopsUnderAddressSanitizer() throws Exception {
-        ChildProcess r = runBroken("topk-smem", "encode.cu", "int* sel_idx = (int*)(sel_key + k);",
-                "int* sel_idx = (int*)(sel_key + 2 * k);", EmulatorBuild.Variant.SANITIZE, "topK (all latents");
+        ChildProcess r = result("topk-smem", EmulatorBuild.Variant.SANITIZE);
         assertNotEquals(0, r.exit(), r.tail(20));
         assertTrue(r.output().contains("AddressSanitizer: heap-buffer-overflow"), r.tail(40));
         assertTrue(r.output().contains("in topk_rows") && r.output().contains("encode.cu:"), r.tail(40));
@@ -70,15 +105,14 @@ class BrokenKernelTest {
     /** Copies cuda/, replaces {@code from} by {@code to} in {@code file}, builds it and runs the self-test's {@code only}. */
     private static ChildProcess runBroken(String name, String file, String from, String to, EmulatorBuild.Variant variant,
                                           String only) throws IOException, InterruptedException {
-        Optional<Path> device = EmulatorBuild.directory(variant);
-        assumeTrue(device.isPresent(), EmulatorBuild.whyNot());
+        Path device = EmulatorBuild.directory(variant).orElseThrow();
         Path src = OUT.resolve(name).resolve("cuda").toAbsolutePath();
         copy(EmulatorBuild.repoRoot().resolve("cuda"), src);
         String text = Files.readString(src.resolve(file));
         assertTrue(text.contains(from), file + " no longer contains the line this test breaks: " + from);
         Files.writeString(src.resolve(file), text.replace(from, to));
         Path kernels = EmulatorBuild.buildKernels(src, OUT.resolve(name).resolve("lib").toAbsolutePath(), variant);
-        return EmulatedJvm.run(device.get(), variant, "inorder", OUT.resolve(name).resolve("stats.json"),
+        return EmulatedJvm.run(device, variant, "inorder", OUT.resolve(name).resolve("stats.json"),
                 Map.of("ATMSAE_EMU_KERNELS", kernels.toString()), OUT.resolve(name).resolve("selftest.log"),
                 GpuSelfTest.class.getName(), "--only", only, "--out", OUT.resolve(name).resolve("selftest").toString());
     }

@@ -1,12 +1,11 @@
 package dev.atmsae.gpucheck;
 
-import dev.atmsae.engine.cuda.CudaAvailability;
-import dev.atmsae.engine.cuda.CudaEngine;
-import dev.atmsae.engine.cuda.Precision;
-
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
+import dev.atmsae.engine.cuda.CudaAvailability;
+import dev.atmsae.engine.cuda.CudaEngine;
+import dev.atmsae.engine.cuda.Precision;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.junit.jupiter.api.Tag;

@@ -1,7 +1,5 @@
 package dev.atmsae.gpucheck;
 
-import dev.atmsae.engine.cuda.CudaAvailability;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -9,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeFalse;
 
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Engines;
+import dev.atmsae.engine.cuda.CudaAvailability;
 import dev.atmsae.util.UserError;
 import java.util.List;
 import java.util.stream.Collectors;
@@ -24,7 +23,7 @@ class CudaParityOnCpuTest {
     void cpuEnginePassesTheCudaParityHarness() {
         try (Engine cpu = Engines.cpu(1, true)) {
             List<CudaParity.Outcome> outcomes = new CudaParity(cpu).runAll();
-            assertEquals(22, outcomes.size());
+            assertEquals(24, outcomes.size());
             String failed = outcomes.stream().filter(o -> !o.passed()).map(o -> o.name() + ": " + o.detail())
                     .collect(Collectors.joining("\n"));
             assertTrue(failed.isEmpty(), failed);

@@ -16,6 +16,12 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -29,31 +35,76 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 class EmulatedCudaSuiteTest {
     private static final Path OUT = Path.of("target/emulated-cuda");
+    private static final List<String> PLAIN_SCHEDULES = List.of("inorder", "fuzz:1", "fuzz:2", "fuzz:3");
+    private static final String SANITIZED_SCHEDULE = "fuzz:4";
+    /** The child runs, started together (as many at once as there are processors: each is mostly one thread). */
+    private static final Map<String, Future<ChildProcess>> RUNS = new ConcurrentHashMap<>();
+    private static ExecutorService pool;
+
+    @BeforeAll
+    static void startEveryRun() {
+        pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        Optional<Path> plain = EmulatorBuild.directory(EmulatorBuild.Variant.PLAIN);
+        Optional<Path> sanitized = EmulatorBuild.directory(EmulatorBuild.Variant.SANITIZE);
+        sanitized.ifPresent(dir -> start(EmulatorBuild.Variant.SANITIZE, SANITIZED_SCHEDULE, dir));
+        plain.ifPresent(dir -> {
+            PLAIN_SCHEDULES.forEach(schedule -> start(EmulatorBuild.Variant.PLAIN, schedule, dir));
+            RUNS.put("selftest", pool.submit(() -> EmulatedJvm.run(dir, EmulatorBuild.Variant.PLAIN, "fuzz:7",
+                    OUT.resolve("stats-selftest.json"), Map.of(), OUT.resolve("selftest.log"), GpuSelfTest.class.getName(),
+                    "--out", OUT.resolve("selftest").toString())));
+        });
+    }
+
+    @AfterAll
+    static void stopPool() {
+        pool.shutdownNow();
+    }
+
+    private static void start(EmulatorBuild.Variant variant, String schedule, Path device) {
+        String tag = tag(variant, schedule);
+        RUNS.put(tag, pool.submit(() -> {
+            Path stats = OUT.resolve("stats-" + tag + ".json");
+            Files.deleteIfExists(stats);
+            long t0 = System.nanoTime();
+            ChildProcess r = EmulatedJvm.run(device, variant, schedule, stats, Map.of(), OUT.resolve("suite-" + tag + ".log"),
+                    EmulatedSuiteMain.class.getName());
+            String summary = r.output().lines().filter(l -> l.startsWith("emulated suite:")).findFirst().orElse("no summary");
+            System.out.printf("emulated CUDA suite (%s, %s): %s in %.1f s%n", variant.name().toLowerCase(), schedule,
+                    summary, (System.nanoTime() - t0) / 1e9);
+            return r;
+        }));
+    }
+
+    private static String tag(EmulatorBuild.Variant variant, String schedule) {
+        return variant.name().toLowerCase() + "-" + schedule.replace(':', '-');
+    }
 
     @ParameterizedTest
     @ValueSource(strings = {"inorder", "fuzz:1", "fuzz:2", "fuzz:3"})
     void cudaTestsPassOnTheEmulatedDevice(String schedule) throws Exception {
-        runSuite(EmulatorBuild.Variant.PLAIN, schedule);
+        checkSuite(EmulatorBuild.Variant.PLAIN, schedule);
     }
 
     @Test
     void cudaTestsPassOnTheSanitizedEmulatedDevice() throws Exception {
-        runSuite(EmulatorBuild.Variant.SANITIZE, "fuzz:4");
+        checkSuite(EmulatorBuild.Variant.SANITIZE, SANITIZED_SCHEDULE);
     }
 
     /** The device bundle's runner, GpuSelfTest, end to end on the emulated device: exit 0, every check passed. */
     @Test
     void selfTestRunnerPassesOnTheEmulatedDevice() throws Exception {
-        Optional<Path> device = EmulatorBuild.directory(EmulatorBuild.Variant.PLAIN);
-        assumeTrue(device.isPresent(), EmulatorBuild.whyNot());
-        Path out = OUT.resolve("selftest");
-        ChildProcess r = EmulatedJvm.run(device.get(), EmulatorBuild.Variant.PLAIN, "fuzz:7", OUT.resolve("stats-selftest.json"),
-                Map.of(), OUT.resolve("selftest.log"), GpuSelfTest.class.getName(), "--out", out.toString());
+        ChildProcess r = result("selftest", EmulatorBuild.Variant.PLAIN);
         assertEquals(0, r.exit(), r.tail(40));
-        JsonNode report = new ObjectMapper().readTree(out.resolve("selftest.json").toFile());
+        JsonNode report = new ObjectMapper().readTree(OUT.resolve("selftest/selftest.json").toFile());
         assertEquals(0, report.path("failed").asInt(), r.tail(40));
         assertTrue(report.path("passed").asInt() >= 40, report.toString());
         assertTrue(report.path("engine").asText().contains("emulated CUDA device"), report.path("engine").asText());
+    }
+
+    /** The finished child run {@code key}, or a skip with the reason the device could not be built. */
+    private static ChildProcess result(String key, EmulatorBuild.Variant variant) throws Exception {
+        assumeTrue(EmulatorBuild.directory(variant).isPresent(), EmulatorBuild.whyNot());
+        return RUNS.get(key).get();
     }
 
     /** Only ATMSAE_CUDA_EMULATOR selects the emulated device: found on the library path it is named and refused. */
@@ -74,24 +125,14 @@ class EmulatedCudaSuiteTest {
         assertTrue(named.output().contains("auto: cpu"), "--engine auto never picks the emulated device: " + named.output());
     }
 
-    private static void runSuite(EmulatorBuild.Variant variant, String schedule) throws Exception {
-        Optional<Path> device = EmulatorBuild.directory(variant);
-        assumeTrue(device.isPresent(), EmulatorBuild.whyNot());
-        String tag = variant.name().toLowerCase() + "-" + schedule.replace(':', '-');
-        Path stats = OUT.resolve("stats-" + tag + ".json");
-        Files.deleteIfExists(stats);
-        long t0 = System.nanoTime();
-        ChildProcess r = EmulatedJvm.run(device.get(), variant, schedule, stats, Map.of(), OUT.resolve("suite-" + tag + ".log"),
-                EmulatedSuiteMain.class.getName());
-        double seconds = (System.nanoTime() - t0) / 1e9;
-        String summary = r.output().lines().filter(l -> l.startsWith("emulated suite:")).findFirst().orElse("no summary");
-        System.out.printf("emulated CUDA suite (%s, %s): %s in %.1f s%n", variant.name().toLowerCase(), schedule, summary,
-                seconds);
+    private static void checkSuite(EmulatorBuild.Variant variant, String schedule) throws Exception {
+        String tag = tag(variant, schedule);
+        ChildProcess r = result(tag, variant);
         List<String> bad = r.output().lines().filter(l -> l.startsWith("FAIL") || l.startsWith("SKIP")
                 || l.startsWith("atmsae-emu: kernel failed") || l.contains("ERROR: AddressSanitizer")
                 || l.contains("runtime error:")).toList();
         assertEquals(0, r.exit(), "emulated suite (" + tag + ") failed:\n" + String.join("\n", bad) + "\n" + r.tail(40));
-        JsonNode kernels = new ObjectMapper().readTree(stats.toFile()).path("kernels");
+        JsonNode kernels = new ObjectMapper().readTree(OUT.resolve("stats-" + tag + ".json").toFile()).path("kernels");
         List<String> idle = new ArrayList<>();
         for (Kernel k : Kernel.values()) {
             if (kernels.path(k.symbol()).path("launches").asLong() == 0) {

@@ -6,15 +6,15 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import dev.atmsae.core.ArchKind;
-import dev.atmsae.engine.cuda.CudaAvailability;
+import dev.atmsae.core.Philox;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Engines;
-import dev.atmsae.core.Philox;
+import dev.atmsae.engine.cuda.CudaAvailability;
 import java.util.Arrays;
-import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class LongRunParityTest {
     private static final LongRunParity.Shape SMALL = new LongRunParity.Shape(24, 64, 32, 6, 60);

@@ -1,7 +1,5 @@
 package dev.atmsae.gpucheck;
 
-import dev.atmsae.engine.cuda.CudaAvailability;
-
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
@@ -9,6 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.engine.Engines;
+import dev.atmsae.engine.cuda.CudaAvailability;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
