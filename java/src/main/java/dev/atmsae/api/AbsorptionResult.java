@@ -1,6 +1,7 @@
 package dev.atmsae.api;
 
 import java.util.List;
+import java.util.Locale;
 
 /**
  * Feature absorption of an SAE on a {@link ProbeSet} (SAEBench's rules, docs/probe-sets.md). Means are over the kept
@@ -33,6 +34,19 @@ public record AbsorptionResult(double meanAbsorptionFraction, double meanAbsorpt
     }
 
     /**
+     * The means and the class count in one line (the JSON report is left out), e.g. {@code AbsorptionResult[absorption
+     * fraction 0.1234 (legacy 0.1000), full absorption 0.0500; 3 of 4 classes kept, valid]}.
+     *
+     * @return the description
+     */
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "AbsorptionResult[absorption fraction %.4f (legacy %.4f), full absorption %.4f;"
+                + " %d of %d classes kept, %s]", meanAbsorptionFraction, meanAbsorptionFractionLegacy, meanFullAbsorption,
+                classesKept, classes.size(), valid ? "valid" : "not valid (fewer classes kept than the probe set needs)");
+    }
+
+    /**
      * One parent class.
      *
      * @param name               the class
@@ -56,6 +70,19 @@ public record AbsorptionResult(double meanAbsorptionFraction, double meanAbsorpt
          */
         public ClassResult {
             mainLatents = List.copyOf(mainLatents);
+        }
+
+        /**
+         * The class in one line, e.g. {@code ClassResult[NOUN: absorption fraction 0.1000, full absorption 0.0200,
+         * main latents [3, 7]]} or {@code ClassResult[ADV: dropped (reason)]}.
+         *
+         * @return the description
+         */
+        @Override
+        public String toString() {
+            return kept ? String.format(Locale.ROOT, "ClassResult[%s: absorption fraction %.4f, full absorption %.4f, main"
+                    + " latents %s]", name, absorptionFraction, fullAbsorption, mainLatents)
+                    : "ClassResult[" + name + ": dropped (" + dropReason + ")]";
         }
     }
 }

@@ -70,18 +70,27 @@ public final class Device {
         });
     }
 
+    /** Where an engine this device opened runs, e.g. "cpu (4 threads)" or "cuda" (what {@link #auto()} chose). */
+    String describe(Engine engine) {
+        return engine.name().equals("cuda") ? "cuda" : "cpu" + threadCount();
+    }
+
+    private String threadCount() {
+        return " (" + threads + (threads == 1 ? " thread)" : " threads)");
+    }
+
     /** The engine name the command line's {@code --engine} takes ("cpu", "cuda" or "auto"). */
     String cliName() {
         return kind.name().toLowerCase(java.util.Locale.ROOT);
     }
 
     /**
-     * A short description, e.g. {@code "cpu (4 threads)"} or {@code "cuda"}.
+     * A short description, e.g. {@code "cpu (4 threads)"}, {@code "auto (4 threads)"} or {@code "cuda"}.
      *
      * @return the description
      */
     @Override
     public String toString() {
-        return kind == Kind.CUDA ? "cuda" : cliName() + " (" + threads + " threads)";
+        return kind == Kind.CUDA ? "cuda" : cliName() + threadCount();
     }
 }

@@ -1,7 +1,7 @@
 package dev.atmsae.api;
 
-import dev.atmsae.data.ActivationLoader;
 import dev.atmsae.data.BatchStream;
+import dev.atmsae.data.ShardRowStream;
 import dev.atmsae.data.ShardSet;
 import dev.atmsae.eval.EngineCodes;
 import dev.atmsae.eval.SaeEvaluator;
@@ -61,15 +61,19 @@ public final class Evaluation {
      * @throws AtmsaeException if the shards are unreadable or of another width
      */
     public static ReconstructionMetrics reconstruction(Sae sae, Path shards) {
+        Objects.requireNonNull(sae, "sae");
         Objects.requireNonNull(shards, "shards");
         long rows = Boundary.call(() -> {
             try (ShardSet set = ShardSet.open(shards)) {
+                if (set.dim() != sae.inputDim()) {
+                    throw UserError.inFile(shards, "holds activations of d = " + set.dim() + ", but the SAE has d_in = "
+                            + sae.inputDim());
+                }
                 return set.rows();
             }
         });
         int batch = (int) Math.min(BATCH, rows);
-        return evaluate(sae, () -> ActivationLoader.open(shards,
-                ActivationLoader.Options.defaults(batch).withShuffle(false)), rows);
+        return evaluate(sae, () -> ShardRowStream.open(shards, batch), rows);
     }
 
     private static ReconstructionMetrics evaluate(Sae sae, java.util.function.Supplier<BatchStream> stream, long tokens) {

@@ -3,6 +3,7 @@ package dev.atmsae.api;
 import dev.atmsae.eval.absorption.ProbeSets;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -17,9 +18,11 @@ import java.util.Objects;
  */
 public final class ProbeSet {
     private final dev.atmsae.eval.absorption.ProbeSet set;
+    private final Path loadedFrom; // null when built in code
 
-    private ProbeSet(dev.atmsae.eval.absorption.ProbeSet set) {
+    private ProbeSet(dev.atmsae.eval.absorption.ProbeSet set, Path loadedFrom) {
         this.set = set;
+        this.loadedFrom = loadedFrom;
     }
 
     /**
@@ -31,7 +34,7 @@ public final class ProbeSet {
      */
     public static ProbeSet load(Path dir) {
         Objects.requireNonNull(dir, "dir");
-        return Boundary.call(() -> new ProbeSet(ProbeSets.read(dir)));
+        return Boundary.call(() -> new ProbeSet(ProbeSets.read(dir), dir));
     }
 
     /**
@@ -42,6 +45,7 @@ public final class ProbeSet {
      * @return an empty builder
      */
     public static Builder builder(String name, int dim) {
+        JvmRequirements.check();
         return new Builder(name, dim);
     }
 
@@ -90,6 +94,30 @@ public final class ProbeSet {
      */
     public List<String> parents() {
         return set.parents().stream().map(dev.atmsae.eval.absorption.ProbeSet.ParentClass::name).toList();
+    }
+
+    /**
+     * What this probe set holds, for logs: e.g. {@code ProbeSet[pos-brown (pos), 12000 rows of d 384 (9000 train,
+     * 3000 test), 3 parent classes: NOUN, VERB, ADJ; 5 child classes; from probes/pos]}. Long class lists are cut
+     * after 8 names.
+     *
+     * @return the description
+     */
+    @Override
+    public String toString() {
+        long test = Arrays.stream(set.split()).filter(v -> v == dev.atmsae.eval.absorption.ProbeSet.TEST).count();
+        List<String> parents = parents();
+        int children = set.parents().stream().mapToInt(p -> p.children().size()).sum();
+        StringBuilder s = new StringBuilder("ProbeSet[").append(name()).append(" (").append(set.kind()).append("), ")
+                .append(size()).append(" rows of d ").append(dim()).append(" (").append(size() - test)
+                .append(" train, ").append(test).append(" test), ").append(parents.size())
+                .append(parents.size() == 1 ? " parent class: " : " parent classes: ")
+                .append(String.join(", ", parents.subList(0, Math.min(8, parents.size()))));
+        if (parents.size() > 8) {
+            s.append(", … (").append(parents.size() - 8).append(" more)");
+        }
+        s.append("; ").append(children).append(children == 1 ? " child class" : " child classes");
+        return s.append(loadedFrom == null ? "" : "; from " + loadedFrom).append(']').toString();
     }
 
     /** The internal representation (for {@link Evaluation}). */
@@ -175,7 +203,7 @@ public final class ProbeSet {
                         : dev.atmsae.eval.absorption.ProbeSet.TRAIN;
             }
             return new ProbeSet(new dev.atmsae.eval.absorption.ProbeSet(name, "custom", dim, Map.of(), acts, classes,
-                    parent, child, split, null, null));
+                    parent, child, split, null, null), null);
         }
     }
 }

@@ -1,5 +1,7 @@
 package dev.atmsae.api;
 
+import java.util.Locale;
+
 /**
  * How well an SAE reconstructs a set of activations (the numbers {@code atmsae eval} prints).
  *
@@ -14,4 +16,16 @@ package dev.atmsae.api;
  */
 public record ReconstructionMetrics(double mse, double fvu, double explainedVariance, double cosineSimilarity,
                                     double l0, double l1, double deadFraction, long tokens) {
+    /**
+     * The metrics in one line, e.g. {@code ReconstructionMetrics[8192 tokens: fvu 0.2130 (explained variance 0.7870),
+     * mse 0.01234, cosine 0.912, L0 8.00, L1 3.21, dead 1.2%]}.
+     *
+     * @return the description
+     */
+    @Override
+    public String toString() {
+        return String.format(Locale.ROOT, "ReconstructionMetrics[%d tokens: fvu %.4f (explained variance %.4f), mse %.4g,"
+                + " cosine %.3f, L0 %.2f, L1 %.4g, dead %.1f%%]", tokens, fvu, explainedVariance, mse, cosineSimilarity, l0,
+                l1, 100 * deadFraction);
+    }
 }

@@ -65,13 +65,15 @@ public final class Sae implements AutoCloseable {
     private final SaeWeights weights;
     private final Engine engine;
     private final SaeInference inference;
+    private final String runsOn;
     private boolean closed;
 
-    private Sae(SaeLoader.Loaded loaded, Engine engine) {
+    private Sae(SaeLoader.Loaded loaded, Engine engine, Device device) {
         this.loaded = loaded;
         this.weights = loaded.weights();
         this.engine = engine;
         this.inference = new SaeInference(engine, weights);
+        this.runsOn = device.describe(engine);
     }
 
     /**
@@ -100,7 +102,7 @@ public final class Sae implements AutoCloseable {
             SaeLoader.Loaded loaded = SaeLoader.load(path);
             Engine engine = device.open();
             try {
-                return new Sae(loaded, engine);
+                return new Sae(loaded, engine, device);
             } catch (RuntimeException e) {
                 engine.close();
                 throw e;
@@ -165,6 +167,15 @@ public final class Sae implements AutoCloseable {
     }
 
     /**
+     * Where it was loaded from.
+     *
+     * @return the SAELens directory or the Gemma Scope params.npz file
+     */
+    public Path source() {
+        return loaded.source();
+    }
+
+    /**
      * The {@code metadata} object of cfg.json (model, hook, training facts under "atmsae"), as plain JSON values.
      *
      * @return an unmodifiable map (empty when the file has none)
@@ -181,6 +192,26 @@ public final class Sae implements AutoCloseable {
     public synchronized String engineDescription() {
         checkOpen();
         return engine.describe();
+    }
+
+    /**
+     * What this SAE is, for logs: e.g. {@code Sae[topk k=32, d_in 768 × d_sae 24576, saelens from runs/topk, on cpu
+     * (8 threads)]} (normalisation named when it has one; "closed" once closed).
+     *
+     * @return the description
+     */
+    @Override
+    public synchronized String toString() {
+        StringBuilder s = new StringBuilder("Sae[").append(architecture());
+        if (k() > 0) {
+            s.append(" k=").append(k());
+        }
+        s.append(", d_in ").append(inputDim()).append(" × d_sae ").append(width());
+        if (!normalization().equals("none")) {
+            s.append(", normalize_activations ").append(normalization());
+        }
+        s.append(", ").append(format()).append(" from ").append(source());
+        return s.append(closed ? ", closed]" : ", on " + runsOn + "]").toString();
     }
 
     // ------------------------------------------------------------------ encode

@@ -63,9 +63,10 @@ public final class Training {
      * Starts configuring a fresh run.
      *
      * @return a builder with atmsae's defaults (ATM, batch 4096, seed 0, CPU engine)
+     * @throws AtmsaeException if the JVM lacks an option the library needs (it names the flag)
      */
     public static Builder builder() {
-        return new Builder(null);
+        return Boundary.call(() -> new Builder(null));
     }
 
     /**

@@ -1,6 +1,7 @@
 package dev.atmsae.api;
 
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 
@@ -39,6 +40,41 @@ public record TrainingResult(boolean completed, String stopReason, long steps, l
      */
     public Optional<Path> saeDirectory() {
         return completed ? Optional.of(directory) : Optional.empty();
+    }
+
+    /**
+     * How the run ended in one line, e.g. {@code TrainingResult[completed: topk width 256, 195 steps (199680 tokens) in
+     * 3.1 s, 64000 tokens/s; on the training data fvu 0.2130, L0 8.00; SAE in runs/topk]}, or for a cancelled run
+     * {@code TrainingResult[stopped (cancelled) after step 12 of 195: topk width 256; checkpoint in runs/topk, continue
+     * with Training.resume]}.
+     *
+     * @return the description
+     */
+    @Override
+    public String toString() {
+        String what = summary.get("config") instanceof Map<?, ?> config
+                ? config.get("arch") + " width " + config.get("width") : "an SAE";
+        if (!completed) {
+            return "TrainingResult[stopped (" + stopReason + ") after step " + steps + " of " + totalSteps + ": " + what
+                    + "; checkpoint in " + directory + ", continue with Training.resume]";
+        }
+        StringBuilder s = new StringBuilder("TrainingResult[completed: ").append(what).append(", ").append(steps)
+                .append(" steps");
+        if (summary.get("tokens") instanceof Number tokens) {
+            s.append(" (").append(tokens.longValue()).append(" tokens)");
+        }
+        if (summary.get("wall_seconds") instanceof Number seconds) {
+            s.append(String.format(Locale.ROOT, " in %.1f s", seconds.doubleValue()));
+        }
+        if (summary.get("tokens_per_s") instanceof Number rate) {
+            s.append(String.format(Locale.ROOT, ", %.0f tokens/s", rate.doubleValue()));
+        }
+        if (summary.get("final_metrics") instanceof Map<?, ?> m && m.get("fvu") instanceof Number fvu
+                && m.get("l0") instanceof Number l0) {
+            s.append(String.format(Locale.ROOT, "; on the training data fvu %.4f, L0 %.2f", fvu.doubleValue(),
+                    l0.doubleValue()));
+        }
+        return s.append("; SAE in ").append(directory).append(']').toString();
     }
 
     /**

@@ -14,6 +14,7 @@
  *       checkpoints and resume; the result is an SAELens directory.</li>
  *   <li>{@link dev.atmsae.api.Evaluation}: reconstruction metrics on activations and feature absorption on a
  *       {@link dev.atmsae.api.ProbeSet} built in code or loaded from disk.</li>
+ *   <li>{@link dev.atmsae.api.Shards}: write activations the program holds as shards on disk.</li>
  *   <li>{@link dev.atmsae.api.Device}: where the math runs (the CPU engine or CUDA).</li>
  * </ul>
  *
@@ -28,7 +29,10 @@
  * given. The only process-wide state is what the engines keep: the CPU engine's OpenBLAS binding (loaded once) and,
  * on CUDA, the driver context of the device.
  *
- * <p><b>Runtime.</b> Java 25 with {@code --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED}
- * (the CPU engine's vector kernels and native BLAS), as the README shows.
+ * <p><b>Runtime.</b> Java 25 with {@code --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED} and
+ * nothing else, as the README shows. The first makes the Vector API, which the CPU engine's kernels use, available;
+ * without it the first API call throws an {@link dev.atmsae.api.AtmsaeException} naming it, before any work. The
+ * second lets the engines call OpenBLAS and the CUDA driver without a JDK warning; a JVM that denies native access
+ * gets an {@code AtmsaeException} naming it.
  */
 package dev.atmsae.api;

@@ -3,6 +3,8 @@ package dev.atmsae.cli;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.atmsae.data.ActivationLoader;
+import dev.atmsae.data.BatchStream;
+import dev.atmsae.data.ShardRowStream;
 import dev.atmsae.data.ShardSet;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.eval.SaeEvaluator;
@@ -56,6 +58,12 @@ public final class EvalCommand implements Callable<Integer> {
     @Option(names = "--threads", paramLabel = "N", description = "CPU engine threads (default: all processors).")
     Integer threads;
 
+    /** Every row in file order, the ragged last batch included; the loader (whole batches) where rows are dropped. */
+    private BatchStream openData(int batchSize) {
+        return skipNonFinite ? ActivationLoader.open(data, ActivationLoader.Options.defaults(batchSize)
+                .withShuffle(false).withSkipNonFinite(true)) : ShardRowStream.open(data, batchSize);
+    }
+
     @Override
     public Integer call() throws IOException {
         if (batch < 1 || (tokens != null && tokens < 1)) {
@@ -71,12 +79,9 @@ public final class EvalCommand implements Callable<Integer> {
             throw UserError.inFile(data, "holds " + rows + " rows, fewer than --tokens " + evalTokens);
         }
         int b = (int) Math.min(batch, evalTokens);
-        ActivationLoader.Options options = ActivationLoader.Options.defaults(b).withShuffle(false)
-                .withSkipNonFinite(skipNonFinite);
         Map<String, Object> result = new LinkedHashMap<>();
         try (Engine eng = EngineChoice.open(engine, threads, spec.commandLine())) {
-            SaeEvaluator.Outcome outcome = SaeEvaluator.evaluate(eng, weights, ActivationLoader.open(data, options),
-                    evalTokens);
+            SaeEvaluator.Outcome outcome = SaeEvaluator.evaluate(eng, weights, openData(b), evalTokens);
             result.putAll(outcome.metrics().result());
             result.put("architecture", weights.architecture());
             result.put("sae", sae.toString());

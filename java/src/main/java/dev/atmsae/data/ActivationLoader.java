@@ -3,32 +3,31 @@ package dev.atmsae.data;
 import dev.atmsae.util.UserError;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.agrona.concurrent.BackoffIdleStrategy;
-import org.agrona.concurrent.IdleStrategy;
-import org.agrona.concurrent.UnsafeBuffer;
-import org.agrona.concurrent.ringbuffer.OneToOneRingBuffer;
-import org.agrona.concurrent.ringbuffer.RingBufferDescriptor;
 
 /**
  * Streams activation batches from memory-mapped shards (a {@link ShardSet}) with a background reader thread.
  *
  * <h2>Hand-off</h2>
  * A fixed pool of {@code slots} off-heap batch buffers (B·d float32 each, page-aligned). The reader takes a free
- * slot index from the <em>free</em> Agrona {@link OneToOneRingBuffer}, fills the slot, and publishes (slot, batch
- * index) on the <em>filled</em> ring; {@link #next()} returns a slice of that slot in place (zero copy) and hands it
- * back to the free ring on the following call. When every slot is full the reader waits (back-pressure); when none is
- * ready the consumer waits and that time is counted as stall.
+ * slot index from the <em>free</em> queue, fills the slot, and publishes (slot, batch index) on the <em>filled</em>
+ * queue; {@link #next()} returns a slice of that slot in place (zero copy) and hands it back to the free queue on the
+ * following call. When every slot is full the reader blocks (back-pressure); when none is ready the consumer blocks
+ * and that time is counted as stall. The queues are the JDK's {@link ArrayBlockingQueue}s, not Agrona ring buffers:
+ * they carry a few messages per multi-millisecond batch, and Agrona 2.x's buffers need
+ * {@code --add-exports java.base/jdk.internal.misc=ALL-UNNAMED}, a flag a library user should not have to add
+ * (docs/decisions.md, "The library without --add-exports").
  *
  * <h2>Order</h2>
  * Exactly the rule of {@link BatchOrder}, applied to <em>logical</em> rows: the rows of all shards in name order,
@@ -98,9 +97,10 @@ public final class ActivationLoader implements BatchStream {
         }
     }
 
-    private static final int MSG_BATCH = 1;
-    private static final int MSG_ERROR = 2;
-    private static final int MSG_SLOT = 3;
+    /** A message on the filled queue: slot {@code slot} holds batch {@code batch}; slot -1 means the reader failed. */
+    private record Filled(int slot, long batch) {
+        static final Filled FAILED = new Filled(-1, -1);
+    }
 
     private final ShardSet shards;
     private final boolean ownsShards;
@@ -114,24 +114,17 @@ public final class ActivationLoader implements BatchStream {
     private final Arena slotArena = Arena.ofShared();
     private final MemorySegment[] slots;
     private final MemorySegment slotRegion;
-    private final OneToOneRingBuffer free;
-    private final OneToOneRingBuffer filled;
+    private final BlockingQueue<Integer> free;
+    private final BlockingQueue<Filled> filled;
     private final Thread reader;
     private final ExecutorService helpers; // null with one reader
     private volatile boolean closed;
     private volatile Throwable failure;
 
-    // consumer side. Waiting spins briefly, yields, then parks 1..50 µs: short enough not to add latency to a
-    // multi-millisecond batch, long enough not to steal a core from the reader on a 2-core machine.
-    private final UnsafeBuffer consumerScratch = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
-    private final IdleStrategy consumerIdle = new BackoffIdleStrategy(20, 10, 1_000, 50_000);
+    // consumer side
     private int heldSlot = -1;
     private long delivered;
     private long stallNanos;
-    private int readSlot;
-    private long readBatch;
-    private int readType;
-    private final org.agrona.concurrent.MessageHandler onFilled = this::onFilled;
 
     // reader-side counters, read by benchmarks from any thread
     private final AtomicLong producedBytes = new AtomicLong();
@@ -160,9 +153,8 @@ public final class ActivationLoader implements BatchStream {
         for (int i = 0; i < slots.length; i++) {
             slots[i] = slotRegion.asSlice(i * batchBytes, batchBytes);
         }
-        int ringBytes = 4096 + RingBufferDescriptor.TRAILER_LENGTH;
-        this.free = new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(ringBytes)));
-        this.filled = new OneToOneRingBuffer(new UnsafeBuffer(ByteBuffer.allocateDirect(ringBytes)));
+        this.free = new ArrayBlockingQueue<>(slots.length);
+        this.filled = new ArrayBlockingQueue<>(slots.length + 1); // every slot filled, plus the failure message
         for (int i = 0; i < slots.length; i++) {
             returnSlot(i);
         }
@@ -230,39 +222,31 @@ public final class ActivationLoader implements BatchStream {
             returnSlot(heldSlot);
             heldSlot = -1;
         }
-        long waitStart = 0;
-        consumerIdle.reset();
-        while (true) {
-            readType = 0;
-            filled.read(onFilled, 1);
-            if (readType == MSG_BATCH) {
-                break;
-            }
-            if (readType == MSG_ERROR || (failure != null && filled.size() == 0)) {
-                throw rethrow(failure);
-            }
-            if (waitStart == 0) {
-                waitStart = System.nanoTime();
-            }
-            consumerIdle.idle();
-        }
-        if (waitStart != 0) {
+        Filled batch = filled.poll();
+        if (batch == null) {
+            long waitStart = System.nanoTime();
+            batch = takeFilled();
             stallNanos += System.nanoTime() - waitStart;
         }
-        long expect = options.startBatch() + delivered;
-        if (readBatch != expect) {
-            throw new IllegalStateException("loader delivered batch " + readBatch + ", expected " + expect);
+        if (batch == Filled.FAILED) {
+            filled.offer(Filled.FAILED); // a later next() fails the same way
+            throw rethrow(failure);
         }
-        heldSlot = readSlot;
+        long expect = options.startBatch() + delivered;
+        if (batch.batch() != expect) {
+            throw new IllegalStateException("loader delivered batch " + batch.batch() + ", expected " + expect);
+        }
+        heldSlot = batch.slot();
         delivered++;
-        return slots[readSlot];
+        return slots[heldSlot];
     }
 
-    private void onFilled(int type, org.agrona.MutableDirectBuffer buf, int index, int length) {
-        readType = type;
-        if (type == MSG_BATCH) {
-            readSlot = buf.getInt(index);
-            readBatch = buf.getLong(index + 8);
+    private Filled takeFilled() {
+        try {
+            return filled.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while waiting for the next activation batch", e);
         }
     }
 
@@ -274,9 +258,8 @@ public final class ActivationLoader implements BatchStream {
     }
 
     private void returnSlot(int slot) {
-        consumerScratch.putInt(0, slot);
-        if (!free.write(MSG_SLOT, consumerScratch, 0, 4)) {
-            throw new IllegalStateException("free-slot ring is full");
+        if (!free.offer(slot)) {
+            throw new IllegalStateException("free-slot queue is full");
         }
     }
 
@@ -310,38 +293,24 @@ public final class ActivationLoader implements BatchStream {
     // ---------------------------------------------------------------- reader thread
 
     private void readLoop() {
-        UnsafeBuffer scratch = new UnsafeBuffer(ByteBuffer.allocateDirect(16));
-        // The reader waits here while every slot is full, i.e. for the whole of a slow training step: parking up to
-        // 1 ms (not 50 µs) keeps that wait at ~1k wake-ups per second instead of ~20k, which cost seconds of system
-        // time per minute on a 2-core machine; a slot freed meanwhile waits ≤ 1 ms while others are still full.
-        IdleStrategy idle = new BackoffIdleStrategy(20, 10, 1_000, 1_000_000);
         long[] rows = new long[options.batchSize()];
-        int[] slotHolder = new int[1];
-        org.agrona.concurrent.MessageHandler takeSlot = (t, b, i, l) -> slotHolder[0] = b.getInt(i);
         try {
             for (long g = options.startBatch(); !closed; g++) {
-                slotHolder[0] = -1;
-                idle.reset();
-                while (!closed && free.read(takeSlot, 1) == 0) {
-                    idle.idle();
-                }
-                if (closed) {
-                    return;
-                }
+                int slot = free.take(); // close() interrupts this wait
                 long t0 = System.nanoTime();
-                fill(g, rows, slots[slotHolder[0]]);
+                fill(g, rows, slots[slot]);
                 producingNanos.addAndGet(System.nanoTime() - t0);
                 producedBytes.addAndGet(batchBytes);
-                scratch.putInt(0, slotHolder[0]);
-                scratch.putLong(8, g);
-                while (!filled.write(MSG_BATCH, scratch, 0, 16)) {
-                    idle.idle(); // cannot happen: the ring holds far more messages than there are slots
-                }
+                filled.add(new Filled(slot, g)); // never full: it has room for every slot
+            }
+        } catch (InterruptedException e) {
+            if (!closed) {
+                failure = e;
+                filled.offer(Filled.FAILED);
             }
         } catch (Throwable t) {
             failure = t;
-            scratch.putInt(0, -1);
-            filled.write(MSG_ERROR, scratch, 0, 4);
+            filled.offer(Filled.FAILED);
         }
     }
 

@@ -4,8 +4,8 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * An endless, deterministic stream of activation batches (epochs wrap) — what the trainer consumes.
- * Implementations: {@link ActivationLoader} (shards on disk through an Agrona ring buffer) and in-memory sources for
- * tests. The order of tokens is a pure function of (shards, seed, batch size, shuffle window), independent of thread
+ * Implementations: {@link ActivationLoader} (shards on disk, read ahead by a background thread), {@link ShardRowStream}
+ * (every row of shards in file order, for evaluation) and in-memory sources for tests. The order of tokens is a pure function of (shards, seed, batch size, shuffle window), independent of thread
  * timing, so a run resumed at {@link #batchesDelivered()} sees exactly the batches an uninterrupted run would have.
  */
 public interface BatchStream extends AutoCloseable {
