@@ -21,8 +21,8 @@ import java.util.SplittableRandom;
  * {@code margin} = max(abs ratio / 0.5, FVU ratio / 1.1) is ≤ 1 exactly when the rule holds, and orders
  * configurations by how far they are from it; {@code support} = the fraction of bootstrap draws (configuration and
  * TopK resampled independently) in which the rule holds. With {@code win_against = best_baseline} (issue 21) the
- * absorption reference is instead the lowest full absorption of any baseline at that L0 (in each bootstrap draw the
- * lowest of the baselines' draws), FVU's stays TopK's.
+ * absorption reference is instead the lowest full absorption of the baselines at that L0 that meet the FVU bound
+ * themselves (FVU ≤ 1.1× TopK's; in each bootstrap draw the lowest of their draws), FVU's stays TopK's.
  */
 public final class StudyAnalysis {
     static final int RESAMPLES = 2000;
@@ -80,8 +80,22 @@ public final class StudyAnalysis {
         }
     }
 
-    /** The rule's absorption reference when it is the best baseline: which one, and this cell's ratio to it. */
-    public record VsBest(String name, double absRatio) {
+    /**
+     * The rule's absorption reference when it is the best baseline: which one, its full absorption and this cell's
+     * ratio to it (NaN when the reference is 0: nothing can halve it, and a cell at 0 too only ties).
+     */
+    public record VsBest(String name, double referenceAbs, double absRatio) {
+        /** Both at zero absorption: the rule's inequality holds, but as a tie at the floor, not as a halving. */
+        public boolean tieAtZero(double abs) {
+            return referenceAbs == 0 && abs == 0;
+        }
+
+        String describe(double abs) {
+            if (referenceAbs > 0) {
+                return String.format(Locale.ROOT, "%.2f× the best baseline's (%s)", absRatio, name);
+            }
+            return (abs == 0 ? "a tie at zero with the best baseline (" : "above the best baseline's zero (") + name + ")";
+        }
     }
 
     /**
@@ -246,10 +260,15 @@ public final class StudyAnalysis {
         }
     }
 
-    /** The lowest full absorption of the baselines matched at {@code l0}; per bootstrap draw, the lowest draw. */
+    /**
+     * The lowest full absorption of the baselines matched at {@code l0} that reconstruct within the rule's own FVU
+     * bound (≤ 1.1× TopK's: a baseline that pays more, such as a ReLU SAE whose parents never fire, is no bar the rule
+     * could hold ATM to); per bootstrap draw, the lowest of their draws.
+     */
     private static Reference bestBaseline(List<Cell> cells, double l0) {
+        Cell topk = find(cells, "topk", l0);
         List<Cell> matched = cells.stream().filter(c -> !c.candidate().isAtm() && c.targetL0() == l0 && c.seeds() > 0)
-                .toList();
+                .filter(c -> topk == null || c.fvu() <= FVU_RATIO * topk.fvu()).toList();
         if (matched.isEmpty()) {
             return null;
         }
@@ -342,7 +361,7 @@ public final class StudyAnalysis {
             }
             support = (double) hits / RESAMPLES;
             if (ref.bestOfBaselines()) {
-                vsBest = new VsBest(ref.name(), ref.abs() > 0 ? c.fullAbs() / ref.abs() : Double.NaN);
+                vsBest = new VsBest(ref.name(), ref.abs(), ref.abs() > 0 ? c.fullAbs() / ref.abs() : Double.NaN);
             }
         }
         if (batchTopK != null) {
@@ -515,7 +534,10 @@ public final class StudyAnalysis {
             for (Rank r : ranking) {
                 for (Cell c : r.cells()) {
                     if (c.wins()) {
-                        partial.add(r.candidate().name() + " at L0 " + fmtL0(c.targetL0()));
+                        partial.add(r.candidate().name() + " at L0 " + fmtL0(c.targetL0())
+                                + (c.vsBest() != null && c.vsBest().tieAtZero(c.fullAbs())
+                                        ? " (a tie at zero absorption with " + c.vsBest().name() + ", not a halving)"
+                                        : ""));
                     }
                 }
             }
@@ -555,7 +577,7 @@ public final class StudyAnalysis {
     /** The win rule in words. */
     String ruleText() {
         return winAgainst.equals(StudySpec.WIN_BEST_BASELINE)
-                ? "full absorption ≤ 0.5× the lowest of the baselines' and FVU ≤ 1.1× TopK's"
+                ? "full absorption ≤ 0.5× the lowest of the baselines within the FVU bound and FVU ≤ 1.1× TopK's"
                 : "full absorption ≤ 0.5× TopK's and FVU ≤ 1.1× TopK's";
     }
 
@@ -585,8 +607,7 @@ public final class StudyAnalysis {
                     c.absVsBatchTopK(), c.fvuVsBatchTopK()))
                     + (c.absVsMatryoshka() == null ? "" : String.format(Locale.ROOT, "; vs Matryoshka %.2f× / %.2f×",
                     c.absVsMatryoshka(), c.fvuVsMatryoshka()));
-            String best = c.vsBest() == null ? "" : String.format(Locale.ROOT, "%.2f× the best baseline's (%s), ",
-                    c.vsBest().absRatio(), c.vsBest().name());
+            String best = c.vsBest() == null ? "" : c.vsBest().describe(c.fullAbs()) + ", ";
             String margin = c.vsBest() == null ? "" : String.format(Locale.ROOT, "margin %.2f, ", c.margin());
             parts.add(String.format(Locale.ROOT, "L0 %s: full absorption %s%.2f× TopK's, FVU %.2f× (%ssupport %.0f%%%s)",
                     fmtL0(c.targetL0()), best, c.absVsTopK(), c.fvuVsTopK(), margin, 100 * c.support(), vsB));

@@ -302,8 +302,10 @@ public final class StudyReport {
                     r.winsEverywhere() ? "yes" : "no", r.maskInactive() ? "**no** (= its base)" : "yes"));
             for (double l0 : l0s) {
                 row.add(r.cells().stream().filter(c -> c.targetL0() == l0 && c.absVsTopK() != null).findFirst()
-                        .map(c -> String.format(Locale.ROOT, "%.2f / %.2f", c.vsBest() != null ? c.vsBest().absRatio()
-                                : c.absVsTopK(), c.fvuVsTopK())).orElse("–"));
+                        .map(c -> String.format(Locale.ROOT, "%s / %.2f", c.vsBest() == null
+                                ? String.format(Locale.ROOT, "%.2f", c.absVsTopK()) : c.vsBest().referenceAbs() > 0
+                                ? String.format(Locale.ROOT, "%.2f", c.vsBest().absRatio())
+                                : c.fullAbs() == 0 ? "tie at 0" : "∞", c.fvuVsTopK())).orElse("–"));
             }
             t.row(row.toArray());
         }
@@ -340,8 +342,9 @@ public final class StudyReport {
                     pair(c.absVsTopK(), c.fvuVsTopK()), pair(c.absVsBatchTopK(), c.fvuVsBatchTopK()),
                     pair(c.absVsMatryoshka(), c.fvuVsMatryoshka())));
             if (best) {
-                row.add(c.vsBest() == null ? "–" : String.format(Locale.ROOT, "%.2f (%s)", c.vsBest().absRatio(),
-                        c.vsBest().name()));
+                row.add(c.vsBest() == null ? "–" : c.vsBest().referenceAbs() > 0 ? String.format(Locale.ROOT,
+                        "%.2f (%s)", c.vsBest().absRatio(), c.vsBest().name())
+                        : (c.fullAbs() == 0 ? "tie at 0 (" : "∞ (") + c.vsBest().name() + " at 0)");
             }
             row.addAll(List.of(opt(c.margin()),
                     c.support() == null ? "–" : String.format(Locale.ROOT, "%.0f%%", 100 * c.support())));

@@ -222,17 +222,20 @@ class StudyTest {
 
     /**
      * Issue 21's rule halves the lowest baseline absorption, not TopK's: an ATM configuration at a quarter of TopK's
-     * but 0.6× Matryoshka's wins under issue 10's rule and loses under issue 21's, which names Matryoshka.
+     * but 0.6× Matryoshka's wins under issue 10's rule and loses under issue 21's, which names Matryoshka — not the
+     * ReLU SAE that absorbs nothing at 10× TopK's FVU (outside the rule's own FVU bound).
      */
     @Test
     void theBestBaselineRuleComparesWithTheLowestBaseline() {
         Candidate topk = new Candidate("topk", "baseline", "topk", null, null, Map.of());
         Candidate matryoshka = new Candidate("matryoshka-roots", "baseline", "matryoshka", null, null, Map.of());
         Candidate atm = new Candidate("atm-batchtopk", "centre", "atm", "batchtopk", null, Map.of());
+        Candidate relu = new Candidate("relu", "baseline", "relu", null, null, Map.of());
         List<StudyRun> runs = new java.util.ArrayList<>();
         for (long seed = 1; seed <= 3; seed++) {
             runs.add(run(topk, 8, seed, 0.050, 0.40, 0.42, 0.38, 0.40));
-            runs.add(run(matryoshka, 8, seed, 0.060, 0.17, 0.16, 0.17, 0.17));
+            runs.add(run(matryoshka, 8, seed, 0.054, 0.17, 0.16, 0.17, 0.17));
+            runs.add(run(relu, 8, seed, 0.500, 0.0, 0.0, 0.01, 0.0)); // absorbs nothing, reconstructs nothing
             runs.add(run(atm, 8, seed, 0.052, 0.10, 0.11, 0.09, 0.10));
         }
         StudyAnalysis.Cell vsTopK = cell(StudyAnalysis.cells(runs, "truth", "confirm", StudySpec.WIN_TOPK), "atm-batchtopk");
@@ -246,6 +249,16 @@ class StudyTest {
         assertEquals(0.0, vsBest.support(), 0.0, "no bootstrap draw halves Matryoshka's absorption");
         assertEquals(0.25, vsBest.measures().parentCos(), 1e-12);
         assertNull(cell(StudyAnalysis.cells(runs, "truth", "confirm", StudySpec.WIN_BEST_BASELINE), "topk").margin());
+
+        // a best baseline at zero cannot be halved: a configuration at zero too meets the inequality only as a tie
+        List<StudyRun> floor = new java.util.ArrayList<>(runs.stream().filter(r -> r.candidate() == topk).toList());
+        for (long seed = 1; seed <= 3; seed++) {
+            floor.add(run(matryoshka, 8, seed, 0.054, 0, 0, 0, 0));
+            floor.add(run(atm, 8, seed, 0.052, 0, 0, 0, 0));
+        }
+        StudyAnalysis.Cell tie = cell(StudyAnalysis.cells(floor, "truth", "confirm", StudySpec.WIN_BEST_BASELINE),
+                "atm-batchtopk");
+        assertTrue(tie.wins() && tie.vsBest().tieAtZero(tie.fullAbs()), "a tie, flagged as one");
     }
 
     private static StudyAnalysis.Cell cell(List<StudyAnalysis.Cell> cells, String name) {
