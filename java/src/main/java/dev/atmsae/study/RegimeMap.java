@@ -17,7 +17,8 @@ import java.util.Map;
 import java.util.function.Supplier;
 
 /**
- * Runs a {@link RegimeMapSpec}: per regime its data (generated once into OUT/data/REGIME), then every width × L0 ×
+ * Runs a {@link RegimeMapSpec}: per regime its data (generated once into OUT/data/REGIME when a run has to train),
+ * then every width × L0 ×
  * method × seed through {@link Sweep#runOrReuse} into OUT/runs/REGIME/METHOD-wWIDTH-kK-sSEED, so a killed map reruns
  * only what had not finished. Widths and L0 targets that round to the same whole number are run once. The cells are
  * {@link StudyAnalysis} cells of one (regime, width) each, so their intervals and readings are a study's.
@@ -116,20 +117,30 @@ public final class RegimeMap {
         c.keys().forEach((key, v) -> overrides.put(c.arch() + ":" + key, v));
         TrainConfig config = Sweep.configFor(overrides, ArchKind.parse(c.arch()), width, spec.batch(), k, seed);
         Path dir = out.resolve("runs").resolve(regime.name()).resolve(c.name() + "-w" + width + "-k" + k + "-s" + seed);
-        if (reportOnly) {
-            return sweep.finished(config, dir).map(r -> new StudyRun(c, "map", k, seed, r)).orElse(null);
+        java.util.Optional<dev.atmsae.sweep.RunResult> done = sweep.finished(config, dir);
+        if (reportOnly || done.isPresent()) {
+            return done.map(r -> new StudyRun(c, "map", k, seed, r)).orElse(null);
         }
+        ensureData(regime); // only a run that trains needs the data: a map of finished runs generates nothing
         return new StudyRun(c, "map", k, seed, sweep.runOrReuse(config, k, dir, label));
     }
 
-    private SweepSpec sweepSpec(RegimeMapSpec.Regime regime) {
-        Path dataDir = out.resolve("data").resolve(regime.name());
+    private Path dataDir(RegimeMapSpec.Regime regime) {
+        return out.resolve("data").resolve(regime.name());
+    }
+
+    private void ensureData(RegimeMapSpec.Regime regime) {
+        Path dataDir = dataDir(regime);
         if (!Files.exists(dataDir.resolve("truth"))) {
             say("generating regime " + regime.name() + " (" + regime.config().features() + " features, "
                     + String.format(java.util.Locale.ROOT, "%.2f", regime.config().meanActiveFeatures())
                     + " active per sample) into " + dataDir);
             SynthFiles.write(dataDir, regime.config());
         }
+    }
+
+    private SweepSpec sweepSpec(RegimeMapSpec.Regime regime) {
+        Path dataDir = dataDir(regime);
         int maxWidth = distinctWidths(regime).stream().mapToInt(Integer::intValue).max().orElseThrow();
         List<Double> ks = distinctKs(regime).stream().map(Integer::doubleValue).toList();
         Map<String, Object> metadata = new LinkedHashMap<>();
