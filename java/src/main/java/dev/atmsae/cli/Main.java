@@ -16,6 +16,7 @@ import picocli.CommandLine.Option;
         description = "Sparse autoencoders with Adaptive Temporal Masking: train, evaluate, measure absorption.",
         subcommands = {InspectCommand.class, TrainCommand.class, EvalCommand.class, SynthCommand.class,
                 AbsorptionCommand.class, SweepCommand.class, ReportCommand.class, StudyCommand.class,
+                RegimeMapCommand.class,
                 BrowseCommand.class,
                 CommandLine.HelpCommand.class})
 public final class Main implements Runnable {

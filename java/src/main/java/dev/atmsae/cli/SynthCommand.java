@@ -46,6 +46,12 @@ public final class SynthCommand implements Callable<Integer> {
     @Option(names = "--child-prob", description = "P(one child fires | root fires) (default 0.6).")
     double childProb = D.childProb();
 
+    @Option(names = "--orphan-prob", description = "P(one child fires | its root does not): children without their parent (default 0).")
+    double orphanProb = D.orphanProb();
+
+    @Option(names = "--child-scale", description = "Child magnitude relative to the parent's (default 1).")
+    double childScale = D.childScale();
+
     @Option(names = "--independent-rate", description = "P(independent feature fires) (default 0.05).")
     double independentRate = D.independentRate();
 
@@ -73,11 +79,12 @@ public final class SynthCommand implements Callable<Integer> {
     @Override
     public Integer call() {
         SynthConfig cfg = new SynthConfig(tokens, evalTokens, d, trees, children, independent, parentRate, childProb,
-                independentRate, magnitudeMean, magnitudeStd, noiseStd, !randomDirections, seed, shardTokens);
+                independentRate, magnitudeMean, magnitudeStd, noiseStd, !randomDirections, seed, shardTokens, orphanProb,
+                childScale);
         int shards = SynthFiles.write(out, cfg);
         PrintWriter w = spec.commandLine().getOut();
-        w.printf("wrote %d training samples in %d shard(s) to %s, truth (%d features) to %s%n", tokens, shards,
-                out.resolve("shards"), cfg.features(), out.resolve("truth"));
+        w.printf("wrote %d training samples in %d shard(s) to %s, truth (%d features, %.3f active per sample) to %s%n",
+                tokens, shards, out.resolve("shards"), cfg.features(), cfg.meanActiveFeatures(), out.resolve("truth"));
         if (evalTokens > 0 && trees > 0) {
             w.printf("wrote a truth probe set of held-out samples to %s%n", out.resolve("probe_set"));
         }

@@ -29,8 +29,10 @@ final class Candidates {
 
     static List<Candidate> expand(StudySpec spec) {
         List<Candidate> out = new ArrayList<>();
-        for (String arch : spec.baselines()) {
-            out.add(new Candidate(arch, "baseline", arch, null, null, Map.of()));
+        for (String name : spec.baselines()) {
+            StudySpec.Baseline variant = spec.variants().get(name);
+            out.add(variant == null ? new Candidate(name, "baseline", name, null, null, Map.of())
+                    : new Candidate(name, "baseline", variant.arch(), null, null, variant.keys()));
         }
         StudySpec.AtmSpace atm = spec.atm();
         if (atm.fromStudy() != null) {

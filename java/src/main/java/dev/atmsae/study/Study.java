@@ -75,7 +75,8 @@ public final class Study {
                 addIfRun(screenRuns, train(sweep, c, "screen", spec.screen().l0(), spec.screen().seed(),
                         "screen " + i + "/" + candidates.size()));
             }
-            selected = StudyAnalysis.select(screenRuns, spec.confirm().top(), spec.absorption());
+            selected = StudyAnalysis.select(screenRuns, spec.confirm().top(), spec.absorption(),
+                    spec.winAgainst());
             say("screening selected " + selected.stream().map(Candidate::name).toList());
         }
         List<Candidate> confirmed = new ArrayList<>(baselines);
@@ -155,45 +156,11 @@ public final class Study {
 
     /** SynthConfig from the study's snake_case keys over {@link SynthConfig#defaults()}. */
     static SynthConfig synthConfig(Map<String, Object> keys) {
-        SynthConfig d = SynthConfig.defaults();
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("tokens", d.tokens());
-        m.put("eval_tokens", d.evalTokens());
-        m.put("d", d.d());
-        m.put("trees", d.trees());
-        m.put("children", d.children());
-        m.put("independent", d.independent());
-        m.put("parent_rate", d.parentRate());
-        m.put("child_prob", d.childProb());
-        m.put("independent_rate", d.independentRate());
-        m.put("magnitude_mean", d.magnitudeMean());
-        m.put("magnitude_std", d.magnitudeStd());
-        m.put("noise_std", d.noiseStd());
-        m.put("orthogonal", d.orthogonal());
-        m.put("seed", d.seed());
-        m.put("shard_tokens", d.shardTokens());
-        for (Map.Entry<String, Object> e : keys.entrySet()) {
-            if (!m.containsKey(e.getKey())) {
-                throw new UserError("study config: data.synth." + e.getKey() + " is not a generator setting (known: "
-                        + String.join(", ", m.keySet()) + ")");
-            }
-            m.put(e.getKey(), e.getValue());
-        }
         try {
-            return new SynthConfig(num(m, "tokens").longValue(), num(m, "eval_tokens").intValue(),
-                    num(m, "d").intValue(), num(m, "trees").intValue(), num(m, "children").intValue(),
-                    num(m, "independent").intValue(), num(m, "parent_rate").doubleValue(),
-                    num(m, "child_prob").doubleValue(), num(m, "independent_rate").doubleValue(),
-                    num(m, "magnitude_mean").doubleValue(), num(m, "magnitude_std").doubleValue(),
-                    num(m, "noise_std").doubleValue(), Boolean.parseBoolean(String.valueOf(m.get("orthogonal"))),
-                    num(m, "seed").longValue(), num(m, "shard_tokens").intValue());
-        } catch (ClassCastException e) {
-            throw new UserError("study config: data.synth values must be numbers (orthogonal: true/false)");
+            return SynthConfig.fromMap(keys);
+        } catch (UserError e) {
+            throw new UserError("study config: data." + e.getMessage());
         }
-    }
-
-    private static Number num(Map<String, Object> m, String key) {
-        return (Number) m.get(key);
     }
 
     private void say(String s) {

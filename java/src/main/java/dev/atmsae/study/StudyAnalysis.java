@@ -20,7 +20,9 @@ import java.util.SplittableRandom;
  * <p>The win rule (issue 10): full absorption ≤ 0.5× TopK's and FVU ≤ 1.1× TopK's at the same L0. Its
  * {@code margin} = max(abs ratio / 0.5, FVU ratio / 1.1) is ≤ 1 exactly when the rule holds, and orders
  * configurations by how far they are from it; {@code support} = the fraction of bootstrap draws (configuration and
- * TopK resampled independently) in which the rule holds.
+ * TopK resampled independently) in which the rule holds. With {@code win_against = best_baseline} (issue 21) the
+ * absorption reference is instead the lowest full absorption of the baselines at that L0 that meet the FVU bound
+ * themselves (FVU ≤ 1.1× TopK's; in each bootstrap draw the lowest of their draws), FVU's stays TopK's.
  */
 public final class StudyAnalysis {
     static final int RESAMPLES = 2000;
@@ -35,7 +37,7 @@ public final class StudyAnalysis {
                        Double absVsTopK,
                        Double fvuVsTopK, Double absVsBatchTopK, Double fvuVsBatchTopK, Double absVsMatryoshka,
                        Double fvuVsMatryoshka, Double margin, Double support, List<double[]> seedPoints,
-                       double[] absBoot, double[] fvuBoot) {
+                       double[] absBoot, double[] fvuBoot, Measures measures, VsBest vsBest) {
         public boolean wins() {
             return margin != null && margin <= 1;
         }
@@ -66,7 +68,70 @@ public final class StudyAnalysis {
             m.put("win_margin", margin);
             m.put("win_support", support);
             m.put("wins", wins());
+            if (vsBest != null) {
+                m.put("best_baseline", vsBest.name());
+                m.put("full_absorption_vs_best_baseline", vsBest.absRatio());
+            }
             m.put("seed_points_fvu_abs", seedPoints);
+            if (measures != null) {
+                m.put("measures", measures.toMap());
+            }
+            return m;
+        }
+    }
+
+    /**
+     * The rule's absorption reference when it is the best baseline: which one, its full absorption and this cell's
+     * ratio to it (NaN when the reference is 0: nothing can halve it, and a cell at 0 too only ties).
+     */
+    public record VsBest(String name, double referenceAbs, double absRatio) {
+        /** Both at zero absorption: the rule's inequality holds, but as a tie at the floor, not as a halving. */
+        public boolean tieAtZero(double abs) {
+            return referenceAbs == 0 && abs == 0;
+        }
+
+        String describe(double abs) {
+            if (referenceAbs > 0) {
+                return String.format(Locale.ROOT, "%.2f× the best baseline's (%s)", absRatio, name);
+            }
+            return (abs == 0 ? "a tie at zero with the best baseline (" : "above the best baseline's zero (") + name + ")";
+        }
+    }
+
+    /**
+     * The other ground-truth readings of one cell (means over its seeds), present when every run recorded them: the
+     * SAEBench rules with main = {argmax cos(d_i, f_P)} instead of the k-sparse main latents, how many main latents
+     * the k-sparse rule chose, the silence rate without a child, and the decoder cosines that tell absorption (a child
+     * latent writing f_P) from hedging (the parent latent writing its children's directions).
+     */
+    public record Measures(double fullCos, double fractionCos, double splitFeatures, double silentGivenNoChild,
+                           double parentCos, double childCosWithParent, double parentCosWithChildren) {
+        static final String[] KEYS = {"full_absorption_cos", "absorption_fraction_cos", "num_split_features",
+            "silent_given_no_child", "parent_latent_cos", "child_latent_cos_with_parent",
+            "parent_latent_cos_with_children"};
+
+        /** The seeds' means, or null when a run lacks one of them (results written before they were recorded). */
+        static Measures of(List<StudyRun> runs) {
+            double[] mean = new double[KEYS.length];
+            for (StudyRun r : runs) {
+                for (int i = 0; i < KEYS.length; i++) {
+                    double v = r.result().metric("truth." + KEYS[i]);
+                    if (!Double.isFinite(v)) {
+                        return null;
+                    }
+                    mean[i] += v / runs.size();
+                }
+            }
+            return runs.isEmpty() ? null : new Measures(mean[0], mean[1], mean[2], mean[3], mean[4], mean[5], mean[6]);
+        }
+
+        Map<String, Object> toMap() {
+            double[] v = {fullCos, fractionCos, splitFeatures, silentGivenNoChild, parentCos, childCosWithParent,
+                parentCosWithChildren};
+            Map<String, Object> m = new LinkedHashMap<>();
+            for (int i = 0; i < KEYS.length; i++) {
+                m.put(KEYS[i], v[i]);
+            }
             return m;
         }
     }
@@ -108,6 +173,7 @@ public final class StudyAnalysis {
     }
 
     private final String source;
+    private final String winAgainst;
     private final List<Cell> screenCells;
     private final List<Cell> confirmCells;
     private final List<Rank> ranking;
@@ -116,9 +182,11 @@ public final class StudyAnalysis {
     private final List<StudyRun> flaggedRuns;
     private final String verdict;
 
-    private StudyAnalysis(String source, List<Cell> screenCells, List<Cell> confirmCells, List<Rank> ranking,
-                          List<Rank> screenRanking, List<Ablation> ablation, List<StudyRun> flaggedRuns) {
+    private StudyAnalysis(String source, String winAgainst, List<Cell> screenCells, List<Cell> confirmCells,
+                          List<Rank> ranking, List<Rank> screenRanking, List<Ablation> ablation,
+                          List<StudyRun> flaggedRuns) {
         this.source = source;
+        this.winAgainst = winAgainst;
         this.screenCells = screenCells;
         this.confirmCells = confirmCells;
         this.ranking = ranking;
@@ -131,8 +199,8 @@ public final class StudyAnalysis {
     static StudyAnalysis of(StudySpec spec, List<Candidate> candidates, List<StudyRun> screenRuns,
                             List<StudyRun> confirmRuns) {
         String source = spec.absorption();
-        List<Cell> screen = cells(screenRuns, source, "screen");
-        List<Cell> confirm = cells(confirmRuns, source, "confirm");
+        List<Cell> screen = cells(screenRuns, source, "screen", spec.winAgainst());
+        List<Cell> confirm = cells(confirmRuns, source, "confirm", spec.winAgainst());
         List<StudyRun> flagged = new ArrayList<>();
         for (List<StudyRun> runs : List.of(screenRuns, confirmRuns)) {
             for (StudyRun r : runs) {
@@ -142,8 +210,8 @@ public final class StudyAnalysis {
             }
         }
         List<Cell> ablationCells = screen.isEmpty() ? confirm : screen;
-        return new StudyAnalysis(source, screen, confirm, rank(confirm), rank(screen), ablation(ablationCells),
-                flagged);
+        return new StudyAnalysis(source, spec.winAgainst(), screen, confirm, rank(confirm), rank(screen),
+                ablation(ablationCells), flagged);
     }
 
     private static boolean sameRun(StudyRun a, StudyRun b) {
@@ -151,14 +219,19 @@ public final class StudyAnalysis {
     }
 
     /** The best {@code top} ATM configurations of a screening stage (unflagged, mask active, by mean margin). */
-    static List<Candidate> select(List<StudyRun> screenRuns, int top, String source) {
-        return rank(cells(screenRuns, source, "screen")).stream().filter(Rank::complete)
+    static List<Candidate> select(List<StudyRun> screenRuns, int top, String source, String winAgainst) {
+        return rank(cells(screenRuns, source, "screen", winAgainst)).stream().filter(Rank::complete)
                 .filter(r -> !r.maskInactive()).limit(top).map(Rank::candidate).toList();
     }
 
     // ------------------------------------------------------------------------------------------------ cells
 
+    /** Cells under issue 10's rule (absorption against TopK's). */
     static List<Cell> cells(List<StudyRun> runs, String source, String stage) {
+        return cells(runs, source, stage, StudySpec.WIN_TOPK);
+    }
+
+    static List<Cell> cells(List<StudyRun> runs, String source, String stage, String winAgainst) {
         Map<String, List<StudyRun>> groups = new LinkedHashMap<>();
         for (StudyRun r : runs) {
             groups.computeIfAbsent(r.candidate().name() + "@" + r.targetL0(), k -> new ArrayList<>()).add(r);
@@ -169,10 +242,46 @@ public final class StudyAnalysis {
         }
         List<Cell> out = new ArrayList<>();
         for (Cell c : plain) {
-            out.add(compared(c, find(plain, "topk", c.targetL0()), find(plain, "batchtopk", c.targetL0()),
+            Reference ref = winAgainst.equals(StudySpec.WIN_BEST_BASELINE) ? bestBaseline(plain, c.targetL0())
+                    : Reference.of(find(plain, "topk", c.targetL0()));
+            out.add(compared(c, find(plain, "topk", c.targetL0()), ref, find(plain, "batchtopk", c.targetL0()),
                     find(plain, "matryoshka", c.targetL0())));
         }
         return out;
+    }
+
+    /**
+     * The absorption the win rule halves: a name, its value and one value per bootstrap draw (null name: no matched
+     * baseline).
+     */
+    private record Reference(String name, double abs, double[] absBoot, boolean bestOfBaselines) {
+        static Reference of(Cell c) {
+            return c == null ? null : new Reference(c.candidate().name(), c.fullAbs(), c.absBoot(), false);
+        }
+    }
+
+    /**
+     * The lowest full absorption of the baselines matched at {@code l0} that reconstruct within the rule's own FVU
+     * bound (≤ 1.1× TopK's: a baseline that pays more, such as a ReLU SAE whose parents never fire, is no bar the rule
+     * could hold ATM to); per bootstrap draw, the lowest of their draws.
+     */
+    private static Reference bestBaseline(List<Cell> cells, double l0) {
+        Cell topk = find(cells, "topk", l0);
+        List<Cell> matched = cells.stream().filter(c -> !c.candidate().isAtm() && c.targetL0() == l0 && c.seeds() > 0)
+                .filter(c -> topk == null || c.fvu() <= FVU_RATIO * topk.fvu()).toList();
+        if (matched.isEmpty()) {
+            return null;
+        }
+        Cell best = matched.stream().min(Comparator.comparingDouble(Cell::fullAbs)).orElseThrow();
+        double[] boot = new double[RESAMPLES];
+        for (int b = 0; b < RESAMPLES; b++) {
+            double min = Double.POSITIVE_INFINITY;
+            for (Cell c : matched) {
+                min = Math.min(min, c.absBoot()[b]);
+            }
+            boot[b] = min;
+        }
+        return new Reference(best.candidate().name(), best.fullAbs(), boot, true);
     }
 
     private static Cell find(List<Cell> cells, String name, double l0) {
@@ -188,7 +297,7 @@ public final class StudyAnalysis {
             return new Cell(first.candidate(), stage, first.targetL0(), 0, flagged, Double.NaN, Double.NaN,
                     Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN, Double.NaN,
                     Double.NaN, Double.NaN, null, null, null, null, null, null, null, null, List.of(), new double[0],
-                    new double[0]);
+                    new double[0], null, null);
         }
         List<double[]> units = new ArrayList<>();
         double[] fvus = new double[kept.size()];
@@ -230,24 +339,30 @@ public final class StudyAnalysis {
         return new Cell(first.candidate(), stage, first.targetL0(), kept.size(), flagged, l0, absMean,
                 percentile(absBoot, 0.025), percentile(absBoot, 0.975), mean(fvus), percentile(fvuBoot, 0.025),
                 percentile(fvuBoot, 0.975), fraction, dead, acc, silent, masked, null, null, null, null, null, null,
-                null, null, points, absBoot, fvuBoot);
+                null, null, points, absBoot, fvuBoot, source.equals("truth") ? Measures.of(kept) : null, null);
     }
 
-    private static Cell compared(Cell c, Cell topk, Cell batchTopK, Cell matryoshka) {
+    private static Cell compared(Cell c, Cell topk, Reference ref, Cell batchTopK, Cell matryoshka) {
         if (c.seeds() == 0 || c.candidate().name().equals("topk")) {
             return c; // nothing matched, or the reference itself
         }
         Double absT = null, fvuT = null, margin = null, support = null, absB = null, fvuB = null, absM = null,
                 fvuM = null;
+        VsBest vsBest = null;
         if (topk != null) {
             absT = ratio(c.fullAbs(), topk.fullAbs());
             fvuT = ratio(c.fvu(), topk.fvu());
-            margin = margin(c.fullAbs(), c.fvu(), topk.fullAbs(), topk.fvu());
+        }
+        if (topk != null && ref != null) {
+            margin = margin(c.fullAbs(), c.fvu(), ref.abs(), topk.fvu());
             int hits = 0;
             for (int b = 0; b < RESAMPLES; b++) {
-                hits += margin(c.absBoot()[b], c.fvuBoot()[b], topk.absBoot()[b], topk.fvuBoot()[b]) <= 1 ? 1 : 0;
+                hits += margin(c.absBoot()[b], c.fvuBoot()[b], ref.absBoot()[b], topk.fvuBoot()[b]) <= 1 ? 1 : 0;
             }
             support = (double) hits / RESAMPLES;
+            if (ref.bestOfBaselines()) {
+                vsBest = new VsBest(ref.name(), ref.abs(), ref.abs() > 0 ? c.fullAbs() / ref.abs() : Double.NaN);
+            }
         }
         if (batchTopK != null) {
             absB = ratio(c.fullAbs(), batchTopK.fullAbs());
@@ -259,7 +374,8 @@ public final class StudyAnalysis {
         }
         return new Cell(c.candidate(), c.stage(), c.targetL0(), c.seeds(), c.flagged(), c.l0(), c.fullAbs(), c.absLo(),
                 c.absHi(), c.fvu(), c.fvuLo(), c.fvuHi(), c.fraction(), c.dead(), c.probeAcc(), c.silentGivenChild(),
-                c.maskedFraction(), absT, fvuT, absB, fvuB, absM, fvuM, margin, support, c.seedPoints(), c.absBoot(), c.fvuBoot());
+                c.maskedFraction(), absT, fvuT, absB, fvuB, absM, fvuM, margin, support, c.seedPoints(), c.absBoot(),
+                c.fvuBoot(), c.measures(), vsBest);
     }
 
     /**
@@ -390,8 +506,8 @@ public final class StudyAnalysis {
     private String verdict() {
         List<Cell> cells = confirmCells;
         if (cells.stream().noneMatch(c -> c.candidate().name().equals("topk") && c.seeds() > 0)) {
-            return "No TopK baseline reached its L0 targets, so the win rule (full absorption ≤ 0.5× TopK's and FVU "
-                    + "≤ 1.1× TopK's at matched L0) cannot be evaluated.";
+            return "No TopK baseline reached its L0 targets, so the win rule (" + ruleText() + " at matched L0) cannot "
+                    + "be evaluated.";
         }
         StringBuilder v = new StringBuilder();
         List<Rank> winners = ranking.stream().filter(Rank::winsEverywhere).toList();
@@ -406,8 +522,8 @@ public final class StudyAnalysis {
                         .append(". ");
             }
         } else {
-            v.append("No ATM configuration meets the win rule (" + measure + " ≤ 0.5× TopK's and FVU ≤ 1.1× TopK's) "
-                    + "at every matched L0 target. ");
+            v.append("No ATM configuration meets the win rule (" + measure + " " + ruleText().substring(
+                    "full absorption ".length()) + ") at every matched L0 target. ");
             if (!ranking.isEmpty() && Double.isFinite(ranking.get(0).meanMargin())) {
                 Rank best = ranking.get(0);
                 v.append(String.format(Locale.ROOT, "The closest is **%s** (mean margin %.2f%s; ≤ 1 would win): %s. ",
@@ -418,7 +534,10 @@ public final class StudyAnalysis {
             for (Rank r : ranking) {
                 for (Cell c : r.cells()) {
                     if (c.wins()) {
-                        partial.add(r.candidate().name() + " at L0 " + fmtL0(c.targetL0()));
+                        partial.add(r.candidate().name() + " at L0 " + fmtL0(c.targetL0())
+                                + (c.vsBest() != null && c.vsBest().tieAtZero(c.fullAbs())
+                                        ? " (a tie at zero absorption with " + c.vsBest().name() + ", not a halving)"
+                                        : ""));
                     }
                 }
             }
@@ -434,7 +553,7 @@ public final class StudyAnalysis {
             }
         }
         if (!baselineWins.isEmpty()) {
-            v.append("Baselines that meet the same rule against TopK (so a win there is not ATM's own): ")
+            v.append("Baselines that meet the same rule (so a win there is not ATM's own): ")
                     .append(String.join(", ", baselineWins)).append(". ");
         }
         List<String> beatsAll = ranking.stream().filter(StudyAnalysis::beatsEveryStrongBaseline)
@@ -453,6 +572,13 @@ public final class StudyAnalysis {
                     + "from these comparisons (listed below).");
         }
         return v.toString().trim();
+    }
+
+    /** The win rule in words. */
+    String ruleText() {
+        return winAgainst.equals(StudySpec.WIN_BEST_BASELINE)
+                ? "full absorption ≤ 0.5× the lowest of the baselines within the FVU bound and FVU ≤ 1.1× TopK's"
+                : "full absorption ≤ 0.5× TopK's and FVU ≤ 1.1× TopK's";
     }
 
     /** The win rule against TopK, BatchTopK and Matryoshka (each matched at every L0 target the rank covers). */
@@ -481,8 +607,10 @@ public final class StudyAnalysis {
                     c.absVsBatchTopK(), c.fvuVsBatchTopK()))
                     + (c.absVsMatryoshka() == null ? "" : String.format(Locale.ROOT, "; vs Matryoshka %.2f× / %.2f×",
                     c.absVsMatryoshka(), c.fvuVsMatryoshka()));
-            parts.add(String.format(Locale.ROOT, "L0 %s: full absorption %.2f× TopK's, FVU %.2f× (support %.0f%%%s)",
-                    fmtL0(c.targetL0()), c.absVsTopK(), c.fvuVsTopK(), 100 * c.support(), vsB));
+            String best = c.vsBest() == null ? "" : c.vsBest().describe(c.fullAbs()) + ", ";
+            String margin = c.vsBest() == null ? "" : String.format(Locale.ROOT, "margin %.2f, ", c.margin());
+            parts.add(String.format(Locale.ROOT, "L0 %s: full absorption %s%.2f× TopK's, FVU %.2f× (%ssupport %.0f%%%s)",
+                    fmtL0(c.targetL0()), best, c.absVsTopK(), c.fvuVsTopK(), margin, 100 * c.support(), vsB));
         }
         return String.join("; ", parts);
     }
@@ -495,6 +623,10 @@ public final class StudyAnalysis {
 
     public String source() {
         return source;
+    }
+
+    public String winAgainst() {
+        return winAgainst;
     }
 
     public List<Cell> screenCells() {

@@ -73,8 +73,15 @@ public final class StudyReport {
         m.put("format", "atmsae-study/1");
         m.put("name", spec.name());
         m.put("absorption", a.source());
-        m.put("win_rule", Map.of("full_absorption_vs_topk_at_most", StudyAnalysis.ABS_RATIO, "fvu_vs_topk_at_most",
-                StudyAnalysis.FVU_RATIO, "l0_tolerance", Study.L0_TOLERANCE));
+        Map<String, Object> rule = new LinkedHashMap<>(); // fixed key order (Map.of's varies between JVM runs)
+        if (a.winAgainst().equals(StudySpec.WIN_BEST_BASELINE)) {
+            rule.put("full_absorption_vs_best_baseline_at_most", StudyAnalysis.ABS_RATIO);
+        } else {
+            rule.put("full_absorption_vs_topk_at_most", StudyAnalysis.ABS_RATIO);
+        }
+        rule.put("fvu_vs_topk_at_most", StudyAnalysis.FVU_RATIO);
+        rule.put("l0_tolerance", Study.L0_TOLERANCE);
+        m.put("win_rule", rule);
         m.put("setup", setup(spec));
         m.put("verdict", a.verdictText());
         m.put("missing_runs", o.missingRuns());
@@ -122,15 +129,30 @@ public final class StudyReport {
     private static Map<String, Object> setup(StudySpec spec) {
         Map<String, Object> s = new LinkedHashMap<>();
         s.put("data", spec.data().synth() != null ? Map.of("synth", spec.data().synth())
-                : Map.of("shards", String.valueOf(spec.data().shards()), "probe_set", String.valueOf(spec.data().probeSet())));
+                : ordered("shards", String.valueOf(spec.data().shards()), "probe_set",
+                        String.valueOf(spec.data().probeSet())));
         s.put("width", spec.width());
         s.put("tokens", spec.tokens());
         s.put("batch", spec.batch());
         s.put("eval_tokens", spec.evalTokens());
         s.put("common", spec.common());
-        s.put("screen", spec.screen() == null ? null : Map.of("l0", spec.screen().l0(), "seed", spec.screen().seed()));
-        s.put("confirm", Map.of("l0", spec.confirm().l0s(), "seeds", spec.confirm().seeds(), "top", spec.confirm().top()));
+        s.put("screen", spec.screen() == null ? null : ordered("l0", spec.screen().l0(), "seed", spec.screen().seed()));
+        s.put("confirm", ordered("l0", spec.confirm().l0s(), "seeds", spec.confirm().seeds(), "top", spec.confirm().top()));
+        if (!spec.variants().isEmpty()) {
+            Map<String, Object> variants = new LinkedHashMap<>();
+            spec.variants().forEach((name, v) -> variants.put(name, ordered("arch", v.arch(), "keys", v.keys())));
+            s.put("baseline_variants", variants);
+        }
         return s;
+    }
+
+    /** A map of key, value, key, value … in that order (Map.of's iteration order varies between JVM runs). */
+    private static Map<String, Object> ordered(Object... keyValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keyValues.length; i += 2) {
+            m.put((String) keyValues[i], keyValues[i + 1]);
+        }
+        return m;
     }
 
     private static List<Map<String, Object>> ranks(List<StudyAnalysis.Rank> ranks) {
@@ -167,7 +189,7 @@ public final class StudyReport {
                     + "below comes from the finished runs only (cells list their seed counts).\n\n", o.missingRuns()));
         }
         md.append("## Verdict\n\n").append(a.verdictText()).append("\n\n");
-        md.append("Win rule: full absorption ≤ 0.5× TopK's and FVU ≤ 1.1× TopK's at the same L0. Margin = max(absorption "
+        md.append("Win rule: " + a.ruleText() + " at the same L0. Margin = max(absorption "
                 + "ratio / 0.5, FVU ratio / 1.1): ≤ 1 wins; support = share of bootstrap draws in which the rule holds."
                 + "\n\n");
         if (a.source().equals("truth")) {
@@ -183,6 +205,11 @@ public final class StudyReport {
         }
         md.append("## Every configuration at each L0 target\n\n");
         md.append(cellTable(a.confirmCells()).render()).append('\n');
+        if (a.confirmCells().stream().anyMatch(c -> c.measures() != null)) {
+            md.append("## The absorption measures side by side (ground truth)\n\n");
+            md.append(MEASURES_NOTE).append("\n\n");
+            md.append(measuresTable(a.confirmCells()).render()).append('\n');
+        }
         if (plots.contains("pareto-confirm.png")) {
             md.append("![Full absorption against FVU, one panel per L0: means with 95% intervals, seeds as diamonds]"
                     + "(pareto-confirm.png)\n\n");
@@ -221,6 +248,35 @@ public final class StudyReport {
         return md.toString();
     }
 
+    static final String MEASURES_NOTE = "*full* = SAEBench's full absorption with the k-sparse main latents (the win "
+            + "rule's measure); *full (cos main)* = the same rule with main = the latent whose decoder is closest to the "
+            + "parent direction; *main latents* = how many latents the k-sparse rule chose (absorbers chosen as main "
+            + "latents are not counted as absorbing); *silent | child* and *| no child* = how often that closest latent "
+            + "stays silent when the parent fires with or without a child; *cos d_P·f_P* = its decoder's cosine with "
+            + "the parent direction; *cos d_c·f_P* = the child latents' decoder cosine with the parent direction "
+            + "(absorption writes f_P into child latents); *cos d_P·Σf_c* = the parent latent's decoder cosine with the "
+            + "sum of its children's directions (hedging writes them into the parent latent).";
+
+    /** One row per cell with measures: the SAEBench readings, the direct silence rates and the decoder cosines. */
+    static MarkdownTable measuresTable(List<StudyAnalysis.Cell> cells) {
+        MarkdownTable t = new MarkdownTable("target L0", "configuration", "full", "full (cos main)", "abs. fraction",
+                "main latents", "silent | child", "silent | no child", "cos d_P·f_P", "cos d_c·f_P", "cos d_P·Σf_c");
+        List<StudyAnalysis.Cell> sorted = new ArrayList<>(cells);
+        sorted.sort(java.util.Comparator.comparingDouble(StudyAnalysis.Cell::targetL0));
+        for (StudyAnalysis.Cell c : sorted) {
+            StudyAnalysis.Measures m = c.measures();
+            if (m == null) {
+                continue;
+            }
+            t.row(StudyAnalysis.fmtL0(c.targetL0()), c.candidate().name(), MarkdownTable.num(c.fullAbs()),
+                    MarkdownTable.num(m.fullCos()), MarkdownTable.num(c.fraction()), MarkdownTable.num(m.splitFeatures()),
+                    MarkdownTable.num(c.silentGivenChild()), MarkdownTable.num(m.silentGivenNoChild()),
+                    MarkdownTable.num(m.parentCos()), MarkdownTable.num(m.childCosWithParent()),
+                    MarkdownTable.num(m.parentCosWithChildren()));
+        }
+        return t;
+    }
+
     private static String dataLine(StudySpec spec) {
         if (spec.data().synth() != null) {
             return "Synthetic data " + spec.data().synth();
@@ -233,8 +289,10 @@ public final class StudyReport {
                 "wins at every L0", "mask active"));
         List<Double> l0s = ranks.stream().flatMap(r -> r.cells().stream()).map(StudyAnalysis.Cell::targetL0).distinct()
                 .sorted().toList();
+        boolean best = ranks.stream().flatMap(r -> r.cells().stream()).anyMatch(c -> c.vsBest() != null);
         for (double l0 : l0s) {
-            header.add("L0 " + StudyAnalysis.fmtL0(l0) + ": abs / FVU × TopK");
+            header.add("L0 " + StudyAnalysis.fmtL0(l0) + (best ? ": abs × best baseline / FVU × TopK"
+                    : ": abs / FVU × TopK"));
         }
         MarkdownTable t = new MarkdownTable(header.toArray(new String[0]));
         int i = 0;
@@ -244,7 +302,10 @@ public final class StudyReport {
                     r.winsEverywhere() ? "yes" : "no", r.maskInactive() ? "**no** (= its base)" : "yes"));
             for (double l0 : l0s) {
                 row.add(r.cells().stream().filter(c -> c.targetL0() == l0 && c.absVsTopK() != null).findFirst()
-                        .map(c -> String.format(Locale.ROOT, "%.2f / %.2f", c.absVsTopK(), c.fvuVsTopK())).orElse("–"));
+                        .map(c -> String.format(Locale.ROOT, "%s / %.2f", c.vsBest() == null
+                                ? String.format(Locale.ROOT, "%.2f", c.absVsTopK()) : c.vsBest().referenceAbs() > 0
+                                ? String.format(Locale.ROOT, "%.2f", c.vsBest().absRatio())
+                                : c.fullAbs() == 0 ? "tie at 0" : "∞", c.fvuVsTopK())).orElse("–"));
             }
             t.row(row.toArray());
         }
@@ -259,7 +320,12 @@ public final class StudyReport {
             header.add("parent silent | child");
         }
         header.addAll(List.of("dead %", "probe acc k=1", "abs / FVU × TopK", "abs / FVU × BatchTopK",
-                "abs / FVU × Matryoshka", "margin", "support"));
+                "abs / FVU × Matryoshka"));
+        boolean best = cells.stream().anyMatch(c -> c.vsBest() != null);
+        if (best) {
+            header.add("abs × best baseline");
+        }
+        header.addAll(List.of("margin", "support"));
         MarkdownTable t = new MarkdownTable(header.toArray(new String[0]));
         List<StudyAnalysis.Cell> sorted = new ArrayList<>(cells);
         sorted.sort(java.util.Comparator.comparingDouble(StudyAnalysis.Cell::targetL0)
@@ -274,7 +340,13 @@ public final class StudyReport {
             }
             row.addAll(List.of(MarkdownTable.num(100 * c.dead()), MarkdownTable.num(c.probeAcc()),
                     pair(c.absVsTopK(), c.fvuVsTopK()), pair(c.absVsBatchTopK(), c.fvuVsBatchTopK()),
-                    pair(c.absVsMatryoshka(), c.fvuVsMatryoshka()), opt(c.margin()),
+                    pair(c.absVsMatryoshka(), c.fvuVsMatryoshka())));
+            if (best) {
+                row.add(c.vsBest() == null ? "–" : c.vsBest().referenceAbs() > 0 ? String.format(Locale.ROOT,
+                        "%.2f (%s)", c.vsBest().absRatio(), c.vsBest().name())
+                        : (c.fullAbs() == 0 ? "tie at 0 (" : "∞ (") + c.vsBest().name() + " at 0)");
+            }
+            row.addAll(List.of(opt(c.margin()),
                     c.support() == null ? "–" : String.format(Locale.ROOT, "%.0f%%", 100 * c.support())));
             t.row(row.toArray());
         }

@@ -24,16 +24,27 @@ import java.util.Map;
  * @param batch      batch size
  * @param evalTokens tokens for reconstruction metrics
  * @param common     TrainConfig keys for every run ("key", or "arch:key" for one architecture)
- * @param baselines  baseline architectures (their defaults plus common)
+ * @param baselines  baseline names: an architecture id (its defaults plus common), or the name of a variant
+ * @param variants   baselines given as {@code {"name", "arch", "keys"}}: an architecture with keys of its own (e.g. a
+ *                   Matryoshka with other groups), by name
  * @param atm        the ATM configurations: bases, one-factor changes, random search, or a stage-1 result to take
  *                   the best from
  * @param screen     stage 1 screening (one L0, one seed) or null to confirm every ATM configuration
  * @param confirm    the matched-L0 comparison: L0 targets, seeds and how many screened ATM configurations enter
  * @param absorption "truth" (synthetic ground truth) or "probe" (the probe set's classes)
+ * @param winAgainst whose full absorption the win rule halves: {@link #WIN_TOPK} (issue 10) or
+ *                   {@link #WIN_BEST_BASELINE} (issue 21: the lowest of every baseline at that L0); FVU is always
+ *                   TopK's
  */
 public record StudySpec(String name, Data data, int width, long tokens, int batch, long evalTokens,
-                        Map<String, Object> common, List<String> baselines, AtmSpace atm, Screen screen,
-                        Confirm confirm, String absorption) {
+                        Map<String, Object> common, List<String> baselines, Map<String, Baseline> variants,
+                        AtmSpace atm, Screen screen, Confirm confirm, String absorption, String winAgainst) {
+    public static final String WIN_TOPK = "topk";
+    public static final String WIN_BEST_BASELINE = "best_baseline";
+
+    /** A named baseline that is an architecture with keys of its own. */
+    public record Baseline(String name, String arch, Map<String, Object> keys) {
+    }
 
     /** Synthetic generator keys (SynthCommand's options in snake_case) or shard paths. */
     public record Data(Map<String, Object> synth, Path shards, Path evalShards, Path probeSet) {
@@ -87,7 +98,7 @@ public record StudySpec(String name, Data data, int width, long tokens, int batc
     static StudySpec fromMap(Map<String, Object> m, Path base, Path file) {
         Keys k = new Keys(m, file, "");
         k.only("name", "data", "width", "tokens", "batch", "eval_tokens", "common", "baselines", "atm", "screen",
-                "confirm", "absorption");
+                "confirm", "absorption", "win_against");
         Keys d = k.obj("data");
         d.only("synth", "shards", "eval_shards", "probe_set");
         Data data = new Data(d.has("synth") ? d.obj("synth").map() : null, d.path("shards", base),
@@ -153,11 +164,24 @@ public record StudySpec(String name, Data data, int width, long tokens, int batc
         if (absorption.equals("probe") && data.probeSet() == null) {
             throw k.error("absorption", "probe needs data.probe_set");
         }
+        String winAgainst = k.has("win_against") ? k.str("win_against") : WIN_TOPK;
+        if (!winAgainst.equals(WIN_TOPK) && !winAgainst.equals(WIN_BEST_BASELINE)) {
+            throw k.error("win_against", "must be " + WIN_TOPK + " or " + WIN_BEST_BASELINE);
+        }
+        Map<String, Baseline> variants = new LinkedHashMap<>();
+        List<String> baselines = new ArrayList<>();
+        for (Object o : k.list("baselines")) {
+            Baseline b = baseline(o, k, "baselines");
+            baselines.add(b.name());
+            if (!b.keys().isEmpty() || !b.name().equals(b.arch())) {
+                variants.put(b.name(), b);
+            }
+        }
         StudySpec spec = new StudySpec(k.has("name") ? k.str("name") : "ATM study", data, (int) k.num("width"),
                 (long) k.num("tokens"), k.has("batch") ? (int) k.num("batch") : 4096,
                 k.has("eval_tokens") ? (long) k.num("eval_tokens") : 65536,
-                k.has("common") ? k.obj("common").map() : Map.of(), k.strings("baselines"), atm, screen, confirm,
-                absorption);
+                k.has("common") ? k.obj("common").map() : Map.of(), baselines, variants, atm, screen, confirm,
+                absorption, winAgainst);
         if (l0s.isEmpty() || seeds.isEmpty()) {
             throw k.error("confirm", "needs at least one L0 target and one seed");
         }
@@ -167,8 +191,22 @@ public record StudySpec(String name, Data data, int width, long tokens, int batc
         return spec;
     }
 
+    /** An architecture id, or {@code {"name", "arch", "keys"}} (keys optional): one entry of a list of methods. */
+    @SuppressWarnings("unchecked")
+    static Baseline baseline(Object entry, Keys parent, String listKey) {
+        if (entry instanceof String arch) {
+            return new Baseline(arch, arch, Map.of());
+        }
+        if (!(entry instanceof Map<?, ?> m)) {
+            throw parent.error(listKey, "entries must be architecture ids or {\"name\", \"arch\", \"keys\"} objects");
+        }
+        Keys b = new Keys((Map<String, Object>) m, parent.file(), parent.prefix() + listKey + ".");
+        b.only("name", "arch", "keys");
+        return new Baseline(b.str("name"), b.str("arch"), b.has("keys") ? b.obj("keys").map() : Map.of());
+    }
+
     /** Typed, checked access to one JSON object; every error names the file and the key. */
-    private record Keys(Map<String, Object> map, Path file, String prefix) {
+    record Keys(Map<String, Object> map, Path file, String prefix) {
         UserError error(String key, String why) {
             return UserError.inFile(file, "study config: " + prefix + key + " " + why);
         }

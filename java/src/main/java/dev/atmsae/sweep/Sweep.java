@@ -397,6 +397,13 @@ public final class Sweep {
         m.put("paper_score", r.meanFullAbsorption());
         m.put("silent_given_child", r.meanSilentGivenChild());
         m.put("silent_given_no_child", r.meanSilentGivenNoChild());
+        // the same rules with main = {argmax cos(d_i, f_P)}, and the cosines that explain where the two disagree
+        m.put("full_absorption_cos", r.meanFullAbsorptionCos());
+        m.put("absorption_fraction_cos", r.meanAbsorptionFractionCos());
+        m.put("num_split_features", r.meanNumSplitFeatures());
+        m.put("parent_latent_cos", r.meanParentLatentCos());
+        m.put("child_latent_cos_with_parent", r.meanChildLatentCosWithParent());
+        m.put("parent_latent_cos_with_children", r.meanParentLatentCosWithChildren());
         m.put("mmcs", r.mmcs());
         m.put("mcc", r.mcc());
         // per tree root: the units a study bootstraps over (absorption lies in [0, 1], so do their means)

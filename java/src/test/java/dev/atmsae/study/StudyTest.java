@@ -160,6 +160,28 @@ class StudyTest {
         assertTrue(stage2.width() >= 3072 && stage2.tokens() >= 2_000_000);
     }
 
+    /** Issue 21's committed stage-1b files parse and expand to what it asks. */
+    @Test
+    void committedStage1bConfigsMeetTheIssuesShape() {
+        Path studies = Path.of("..", "studies");
+        RegimeMapSpec map = RegimeMapSpec.read(studies.resolve("stage1b-regimes.json"));
+        assertEquals(List.of(1.0, 1.25, 2.0), map.widths());
+        assertTrue(map.l0().stream().anyMatch(f -> f < 1) && map.l0().contains(1.0) && map.l0().stream()
+                .anyMatch(f -> f > 1), "L0 below, at and above the data's true L0");
+        assertTrue(map.methods().stream().map(StudySpec.Baseline::name).toList().containsAll(List.of("topk",
+                "batchtopk")));
+        List<String> regimes = map.regimes().stream().map(RegimeMapSpec.Regime::name).toList();
+        assertTrue(regimes.containsAll(List.of("stage1", "chanin-toy", "nabeshima-toy")), regimes.toString());
+
+        StudySpec stage1b = StudySpec.read(studies.resolve("stage1b.json"));
+        assertEquals(StudySpec.WIN_BEST_BASELINE, stage1b.winAgainst());
+        assertTrue(stage1b.confirm().l0s().size() >= 2 && stage1b.confirm().seeds().size() >= 3);
+        List<String> names = Candidates.expand(stage1b).stream().map(Candidate::name).toList();
+        assertTrue(names.containsAll(List.of("topk", "batchtopk", "matryoshka", "atm-relu", "atm-matryoshka",
+                "atm-batchtopk+mask_rate=0.3")), names.toString());
+        assertTrue(stage1b.data().synth().get("trees") instanceof Number);
+    }
+
     /** A later stage takes the best configurations whose mask was active: one that masked nothing is its base. */
     @Test
     void fromStudySkipsConfigurationsWhoseMaskWasInactive() throws Exception {
@@ -180,5 +202,89 @@ class StudyTest {
                 + "\"atm\": {\"from_study\": \"earlier.json\", \"from_top\": 2},\n" + CONFIG.substring(to));
         List<Candidate> atm = Candidates.expand(StudySpec.read(config)).stream().filter(Candidate::isAtm).toList();
         assertEquals(List.of("atm-topk", "atm-relu"), atm.stream().map(Candidate::name).toList());
+    }
+
+    /** A run with given FVU and per-root full absorption (and the ground-truth readings of a current result). */
+    static StudyRun run(Candidate c, double l0, long seed, double fvu, double... perRootFull) {
+        Map<String, Object> perTree = new java.util.LinkedHashMap<>();
+        for (int i = 0; i < perRootFull.length; i++) {
+            perTree.put("f" + i, perRootFull[i]);
+        }
+        Map<String, Object> truth = new java.util.LinkedHashMap<>(Map.of("full_absorption",
+                java.util.Arrays.stream(perRootFull).average().orElseThrow(), "absorption_fraction", 0.5,
+                "silent_given_child", 0.4, "per_tree_full", perTree));
+        for (String key : StudyAnalysis.Measures.KEYS) {
+            truth.put(key, 0.25);
+        }
+        return new StudyRun(c, "confirm", l0, seed, new dev.atmsae.sweep.RunResult(c.arch(), l0, seed, null,
+                Map.of("fvu", fvu, "l0", l0, "dead_fraction", 0.0), null, null, truth, Map.of()));
+    }
+
+    /**
+     * Issue 21's rule halves the lowest baseline absorption, not TopK's: an ATM configuration at a quarter of TopK's
+     * but 0.6× Matryoshka's wins under issue 10's rule and loses under issue 21's, which names Matryoshka — not the
+     * ReLU SAE that absorbs nothing at 10× TopK's FVU (outside the rule's own FVU bound).
+     */
+    @Test
+    void theBestBaselineRuleComparesWithTheLowestBaseline() {
+        Candidate topk = new Candidate("topk", "baseline", "topk", null, null, Map.of());
+        Candidate matryoshka = new Candidate("matryoshka-roots", "baseline", "matryoshka", null, null, Map.of());
+        Candidate atm = new Candidate("atm-batchtopk", "centre", "atm", "batchtopk", null, Map.of());
+        Candidate relu = new Candidate("relu", "baseline", "relu", null, null, Map.of());
+        List<StudyRun> runs = new java.util.ArrayList<>();
+        for (long seed = 1; seed <= 3; seed++) {
+            runs.add(run(topk, 8, seed, 0.050, 0.40, 0.42, 0.38, 0.40));
+            runs.add(run(matryoshka, 8, seed, 0.054, 0.17, 0.16, 0.17, 0.17));
+            runs.add(run(relu, 8, seed, 0.500, 0.0, 0.0, 0.01, 0.0)); // absorbs nothing, reconstructs nothing
+            runs.add(run(atm, 8, seed, 0.052, 0.10, 0.11, 0.09, 0.10));
+        }
+        StudyAnalysis.Cell vsTopK = cell(StudyAnalysis.cells(runs, "truth", "confirm", StudySpec.WIN_TOPK), "atm-batchtopk");
+        assertTrue(vsTopK.wins() && vsTopK.vsBest() == null, "wins against TopK: margin " + vsTopK.margin());
+        StudyAnalysis.Cell vsBest = cell(StudyAnalysis.cells(runs, "truth", "confirm", StudySpec.WIN_BEST_BASELINE),
+                "atm-batchtopk");
+        assertEquals("matryoshka-roots", vsBest.vsBest().name());
+        assertEquals(0.10 / (0.67 / 4), vsBest.vsBest().absRatio(), 1e-9);
+        assertEquals(0.10 / (0.67 / 4) / 0.5, vsBest.margin(), 1e-9);
+        assertFalse(vsBest.wins());
+        assertEquals(0.0, vsBest.support(), 0.0, "no bootstrap draw halves Matryoshka's absorption");
+        assertEquals(0.25, vsBest.measures().parentCos(), 1e-12);
+        assertNull(cell(StudyAnalysis.cells(runs, "truth", "confirm", StudySpec.WIN_BEST_BASELINE), "topk").margin());
+
+        // a best baseline at zero cannot be halved: a configuration at zero too meets the inequality only as a tie
+        List<StudyRun> floor = new java.util.ArrayList<>(runs.stream().filter(r -> r.candidate() == topk).toList());
+        for (long seed = 1; seed <= 3; seed++) {
+            floor.add(run(matryoshka, 8, seed, 0.054, 0, 0, 0, 0));
+            floor.add(run(atm, 8, seed, 0.052, 0, 0, 0, 0));
+        }
+        StudyAnalysis.Cell tie = cell(StudyAnalysis.cells(floor, "truth", "confirm", StudySpec.WIN_BEST_BASELINE),
+                "atm-batchtopk");
+        assertTrue(tie.wins() && tie.vsBest().tieAtZero(tie.fullAbs()), "a tie, flagged as one");
+    }
+
+    private static StudyAnalysis.Cell cell(List<StudyAnalysis.Cell> cells, String name) {
+        return cells.stream().filter(c -> c.candidate().name().equals(name)).findFirst().orElseThrow();
+    }
+
+    /** Baselines may be named variants of an architecture with keys of their own; a bad entry is one line. */
+    @Test
+    void baselineVariantsCarryTheirArchitectureAndKeys() throws Exception {
+        Path config = dir.resolve("variants.json");
+        Files.writeString(config, CONFIG.replace("\"baselines\": [\"topk\", \"relu\"]", "\"baselines\": [\"topk\", "
+                + "{\"name\": \"matryoshka-roots\", \"arch\": \"matryoshka\", \"keys\": {\"matryoshka_groups\": \"6,rest\"}}]")
+                .replace("\"confirm\":", "\"win_against\": \"best_baseline\", \"confirm\":"));
+        StudySpec spec = StudySpec.read(config);
+        assertEquals(List.of("topk", "matryoshka-roots"), spec.baselines());
+        assertEquals(StudySpec.WIN_BEST_BASELINE, spec.winAgainst());
+        Candidate variant = Candidates.expand(spec).get(1);
+        assertEquals("matryoshka", variant.arch());
+        assertEquals("6,rest", new Study(spec, dir, null, System.err, true).configFor(variant, 3, 1).matryoshkaGroups());
+
+        Files.writeString(config, CONFIG.replace("\"baselines\": [\"topk\", \"relu\"]",
+                "\"baselines\": [\"topk\", {\"name\": \"m\", \"arch\": \"matryoshka\", \"key\": {}}]"));
+        StringWriter stderr = new StringWriter();
+        assertEquals(1, Main.run(new PrintWriter(new StringWriter()), new PrintWriter(stderr), "study", "--config",
+                config.toString(), "--out", dir.resolve("o").toString(), "--engine", "cpu"));
+        assertTrue(stderr.toString().contains("baselines.key"), stderr.toString());
+        assertEquals(1, stderr.toString().strip().lines().count(), stderr.toString());
     }
 }

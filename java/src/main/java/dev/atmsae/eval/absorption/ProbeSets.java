@@ -61,7 +61,10 @@ public final class ProbeSets {
         meta.put("source", set.source() == null ? Map.of() : set.source());
         List<Map<String, Object>> parents = new ArrayList<>();
         for (ProbeSet.ParentClass p : set.parents()) {
-            parents.add(Map.of("name", p.name(), "children", p.children()));
+            Map<String, Object> entry = new LinkedHashMap<>(); // a fixed key order: Map.of's varies between JVM runs
+            entry.put("name", p.name());
+            entry.put("children", p.children());
+            parents.add(entry);
         }
         meta.put("parents", parents);
         meta.put("parent", set.parent());

@@ -27,20 +27,25 @@ public final class SynthAbsorption {
      *
      * @param silentGivenChild   P(parent latent &lt; 1e-8 | P on, a child on), parent latent = argmax cos with f_P
      * @param silentGivenNoChild P(parent latent &lt; 1e-8 | P on, no child on)
-     * @param childLatentCosWithParent mean over children c of cos(d_{argmax cos with f_c}, f_P)
+     * @param childLatentCosWithParent mean over children c of cos(d_{argmax cos with f_c}, f_P): a child latent
+     *                                 that also writes the parent's direction (absorption's decoder signature)
+     * @param parentLatentCosWithChildren cos(d_parent latent, Σ_c f_c / ‖Σ_c f_c‖): a parent latent that writes its
+     *                                 children's directions too (feature hedging's signature)
      * (each null when undefined: no samples of that kind, or no children)
      */
     public record TreeResult(String root, int nScored, int[] mainLatents, double[] f1PerK, double fraction,
                              double legacy, double full, int parentLatent, double parentLatentCos, double fractionCos,
                              double legacyCos, double fullCos, Double silentGivenChild, Double silentGivenNoChild,
-                             Double childLatentCosWithParent, List<AbsorptionReport.ChildBreakdown> children,
+                             Double childLatentCosWithParent, Double parentLatentCosWithChildren,
+                             List<AbsorptionReport.ChildBreakdown> children,
                              List<AbsorptionReport.AbsorbingLatent> absorbingLatents) {
     }
 
     public record Report(String ruleVersion, int evalSamples, double mmcs, double mcc, Double meanAbsorptionFraction,
                          Double meanAbsorptionFractionLegacy, Double meanFullAbsorption, Double meanNumSplitFeatures,
                          Double meanAbsorptionFractionCos, Double meanFullAbsorptionCos, Double meanSilentGivenChild,
-                         Double meanSilentGivenNoChild, Double meanChildLatentCosWithParent, List<TreeResult> trees) {
+                         Double meanSilentGivenNoChild, Double meanChildLatentCosWithParent, Double meanParentLatentCos,
+                         Double meanParentLatentCosWithChildren, List<TreeResult> trees) {
     }
 
     /** Scores the SAE on the generator's held-out samples. */
@@ -84,7 +89,9 @@ public final class SynthAbsorption {
                 AbsorptionEval.mean(trees.stream().mapToDouble(TreeResult::fullCos).toArray()),
                 meanDefined(trees.stream().map(TreeResult::silentGivenChild).toList()),
                 meanDefined(trees.stream().map(TreeResult::silentGivenNoChild).toList()),
-                meanDefined(trees.stream().map(TreeResult::childLatentCosWithParent).toList()), trees);
+                meanDefined(trees.stream().map(TreeResult::childLatentCosWithParent).toList()),
+                AbsorptionEval.mean(trees.stream().mapToDouble(TreeResult::parentLatentCos).toArray()),
+                meanDefined(trees.stream().map(TreeResult::parentLatentCosWithChildren).toList()), trees);
     }
 
     private static TreeResult scoreTree(SynthConfig cfg, SynthGenerator.Batch b, SaeForward.Codes codes, SaeWeights sae,
@@ -137,15 +144,24 @@ public final class SynthAbsorption {
             }
         }
         double childCos = 0;
+        double[] childSum = new double[d];
         for (int c = 0; c < cfg.children(); c++) {
-            double[] cosChild = SaeForward.decoderCosines(sae, direction(dirs, cfg.child(t, c), d));
+            double[] fC = direction(dirs, cfg.child(t, c), d);
+            double[] cosChild = SaeForward.decoderCosines(sae, fC);
             childCos += cos[argmax(cosChild)] / cfg.children();
+            for (int i = 0; i < d; i++) {
+                childSum[i] += fC[i];
+            }
+        }
+        Double hedge = null;
+        if (cfg.children() > 0) {
+            hedge = SaeForward.decoderCosines(sae, childSum)[parentLatent];
         }
         return new TreeResult("f" + root, scored.length, ks.main(), ks.f1PerK(), byKs.fraction(), byKs.legacy(),
                 byKs.full(), parentLatent, cos[parentLatent], byCos.fraction(), byCos.legacy(), byCos.full(),
                 withChild == 0 ? null : (Double) ((double) silentWithChild / withChild),
                 noChild == 0 ? null : (Double) ((double) silentNoChild / noChild),
-                cfg.children() == 0 ? null : (Double) childCos, byKs.children(), byKs.absorbing());
+                cfg.children() == 0 ? null : (Double) childCos, hedge, byKs.children(), byKs.absorbing());
     }
 
     /** cos(f_j, d_i) for every true feature j (rows) and latent i (columns). */

@@ -77,14 +77,17 @@ public final class SynthFiles {
         NpyArrays.writeF32(truth.resolve("features.npy"), gen.directions(), cfg.features(), cfg.d());
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("format", FORMAT);
-        meta.put("config", cfg);
+        meta.put("config", storedConfig(cfg));
         List<Map<String, Object>> trees = new ArrayList<>();
         for (int t = 0; t < cfg.trees(); t++) {
             List<Integer> children = new ArrayList<>();
             for (int c = 0; c < cfg.children(); c++) {
                 children.add(cfg.child(t, c));
             }
-            trees.add(Map.of("root", cfg.root(t), "children", children));
+            Map<String, Object> tree = new LinkedHashMap<>(); // a fixed key order: Map.of's varies between JVM runs
+            tree.put("root", cfg.root(t));
+            tree.put("children", children);
+            trees.add(tree);
         }
         meta.put("trees", trees);
         List<Integer> independent = new ArrayList<>();
@@ -104,6 +107,20 @@ public final class SynthFiles {
         return shard;
     }
 
+    /**
+     * The config as truth.json holds it: every setting, except later ones left at the values that reproduce the first
+     * format (so a data set written before they existed is written byte for byte as it was).
+     */
+    static Map<String, Object> storedConfig(SynthConfig cfg) {
+        Map<String, Object> m = SynthConfig.toMap(cfg);
+        SynthConfig.LATER_DEFAULTS.forEach((key, neutral) -> {
+            if (((Number) m.get(key)).doubleValue() == ((Number) neutral).doubleValue()) {
+                m.remove(key);
+            }
+        });
+        return m;
+    }
+
     /** Reads truth.json back into a generator (the held-out samples are regenerated exactly from it). */
     public static SynthGenerator readTruth(Path dir) {
         Path truthDir = Files.isDirectory(dir.resolve("truth")) ? dir.resolve("truth") : dir;
@@ -117,8 +134,11 @@ public final class SynthFiles {
             if (!FORMAT.equals(root.path("format").asText())) {
                 throw UserError.inFile(file, "format is '" + root.path("format").asText() + "', expected " + FORMAT);
             }
-            cfg = JSON.treeToValue(root.get("config"), SynthConfig.class);
-        } catch (IOException e) {
+            cfg = SynthConfig.fromMap(JSON.convertValue(root.get("config"),
+                    new com.fasterxml.jackson.core.type.TypeReference<LinkedHashMap<String, Object>>() { }));
+        } catch (UserError e) {
+            throw UserError.inFile(file, e.getMessage());
+        } catch (IOException | IllegalArgumentException e) {
             throw UserError.inFile(file, "cannot read: " + e.getMessage().lines().findFirst().orElse(""));
         }
         SynthGenerator gen = new SynthGenerator(cfg);
@@ -134,7 +154,9 @@ public final class SynthFiles {
 
     /**
      * The `truth`-kind probe set of a batch: parents = tree roots, children = their children; rows where more than
-     * one root fires are left out (a probe-set row has one parent label); first 80% of the samples train, rest test.
+     * one root fires are left out (a probe-set row has one parent label), and a row's child label is a child of its
+     * parent (a child firing without its root, {@code orphanProb}, labels nothing); first 80% of the samples train,
+     * rest test.
      */
     public static ProbeSet probeSet(SynthGenerator gen, SynthGenerator.Batch b) {
         SynthConfig cfg = gen.config();
@@ -149,22 +171,23 @@ public final class SynthFiles {
         List<Integer> keep = new ArrayList<>();
         List<int[]> labels = new ArrayList<>();
         for (int r = 0; r < b.count(); r++) {
-            int parent = -1, child = -1, roots = 0;
+            int parent = -1, roots = 0;
             for (int p = b.rowPtr()[r]; p < b.rowPtr()[r + 1]; p++) {
                 int f = b.feature()[p];
-                if (f < cfg.trees() * (1 + cfg.children())) {
-                    int t = f / (1 + cfg.children()), within = f % (1 + cfg.children());
-                    if (within == 0) {
-                        roots++;
-                        parent = t;
-                    } else {
-                        child = within - 1;
-                    }
+                if (f < cfg.trees() * (1 + cfg.children()) && f % (1 + cfg.children()) == 0) {
+                    roots++;
+                    parent = f / (1 + cfg.children());
                 }
             }
             if (roots <= 1) {
+                int child = -1;
+                for (int c = 0; parent >= 0 && c < cfg.children(); c++) {
+                    if (b.trueActivation(r, cfg.child(parent, c)) > 0) {
+                        child = c;
+                    }
+                }
                 keep.add(r);
-                labels.add(new int[] {parent, parent < 0 ? -1 : child});
+                labels.add(new int[] {parent, child});
             }
         }
         int n = keep.size(), d = cfg.d();

@@ -8,10 +8,17 @@ import java.util.stream.IntStream;
  * independently, a child fires only when its root fires and at most one sibling fires; independent features fire
  * independently. Every draw is a pure function of (seed, sample index, slot) through Philox stream STREAM_SYNTH, so
  * any sample range can be regenerated exactly (the truth file does not need to hold the held-out samples).
+ *
+ * <p>The later settings draw from their own index range and only when they are switched on, and a child scale of 1
+ * multiplies by exactly 1: a configuration that leaves them at {@link SynthConfig#LATER_DEFAULTS} generates the same
+ * bits as before they existed. A child without its root ({@code orphanProb}) uses two slots per tree and sample above
+ * {@link #ORPHAN_BASE}.
  */
 public final class SynthGenerator {
     /** Sample draws start here; direction draws use indices below it. */
     private static final long SAMPLE_BASE = 1L << 40;
+    /** Draws of children without their root start here (far above every sample slot of SAMPLE_BASE). */
+    private static final long ORPHAN_BASE = 1L << 56;
     private final SynthConfig cfg;
     private final float[] directions;
     private final int slotsPerSample;
@@ -110,15 +117,22 @@ public final class SynthGenerator {
         for (int t = 0; t < cfg.trees(); t++) {
             long slot = base + 4L * t;
             if (uniform(slot) >= cfg.parentRate()) {
+                if (cfg.orphanProb() > 0 && cfg.children() > 0) {
+                    long orphan = ORPHAN_BASE + (s * cfg.trees() + t) * 2;
+                    double u = uniform(orphan);
+                    if (u < cfg.orphanProb()) {
+                        feats[n] = cfg.child(t, childIndex(u, cfg.orphanProb()));
+                        vals[n++] = childMagnitude(orphan + 1);
+                    }
+                }
                 continue;
             }
             feats[n] = cfg.root(t);
             vals[n++] = magnitude(slot + 1);
             double u = uniform(slot + 2);
             if (cfg.children() > 0 && u < cfg.childProb()) {
-                int c = Math.min(cfg.children() - 1, (int) (u / cfg.childProb() * cfg.children()));
-                feats[n] = cfg.child(t, c);
-                vals[n++] = magnitude(slot + 3);
+                feats[n] = cfg.child(t, childIndex(u, cfg.childProb()));
+                vals[n++] = childMagnitude(slot + 3);
             }
         }
         long indBase = base + 4L * cfg.trees();
@@ -138,6 +152,15 @@ public final class SynthGenerator {
         }
         featsOut[r] = java.util.Arrays.copyOf(feats, n);
         valsOut[r] = java.util.Arrays.copyOf(vals, n);
+    }
+
+    /** The sibling a uniform u &lt; p picks: u/p is uniform in [0, 1), cut into equal parts. */
+    private int childIndex(double u, double p) {
+        return Math.min(cfg.children() - 1, (int) (u / p * cfg.children()));
+    }
+
+    private float childMagnitude(long index) {
+        return cfg.childScale() == 1.0 ? magnitude(index) : (float) (magnitude(index) * cfg.childScale());
     }
 
     private double uniform(long index) {

@@ -31,8 +31,9 @@ public final class SynthReportWriter {
         md.append("| absorption_fraction_legacy (§4.5) | ").append(fmt(r.meanAbsorptionFractionLegacy())).append(" | |\n");
         md.append("| mean_num_split_features | ").append(fmt(r.meanNumSplitFeatures())).append(" | 1 |\n\n");
         md.append(String.format(Locale.ROOT, "P(parent latent silent | parent on, child on) = %s vs | no child on = %s; "
-                        + "mean cos(d_child latent, f_P) = %s.%n%n", fmt(r.meanSilentGivenChild()), fmt(r.meanSilentGivenNoChild()),
-                fmt(r.meanChildLatentCosWithParent())));
+                        + "mean cos(d_child latent, f_P) = %s; parent latent: mean cos(d, f_P) = %s, cos(d, Σ f_child) = %s.%n%n",
+                fmt(r.meanSilentGivenChild()), fmt(r.meanSilentGivenNoChild()), fmt(r.meanChildLatentCosWithParent()),
+                fmt(r.meanParentLatentCos()), fmt(r.meanParentLatentCosWithChildren())));
         md.append("| root | N scored | main (k-sparse) | fraction | full | parent latent (cos) | fraction / full (cos main) "
                 + "| silent: child / no child | child-latent cos f_P |\n|---|---|---|---|---|---|---|---|---|\n");
         for (SynthAbsorption.TreeResult t : r.trees()) {

@@ -5,10 +5,147 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import dev.atmsae.core.Philox;
+import dev.atmsae.util.UserError;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.MessageDigest;
+import java.util.HexFormat;
+import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 class SynthGeneratorTest {
     private static final SynthConfig CFG = new SynthConfig(0, 0, 32, 3, 4, 5, 0.2, 0.5, 0.1, 2.0, 0.3, 0.0, true, 5, 1000);
+
+    @TempDir
+    Path dir;
+
+    /**
+     * The generator's draws are frozen: data sets written before the orphan and child-scale settings existed (issue 10's
+     * study data among them) must regenerate bit for bit. The digests were taken from the generator as it was before
+     * those settings: SHA-256 over the rows (f32), the CSR row pointers (i32, from 0), the true feature ids (i32) and
+     * values (f32), little-endian, read from the files `atmsae synth` wrote then (samples 0–2999 of the defaults;
+     * samples 1,045,000–1,047,999 of issue 10's stage-1 data).
+     */
+    @Test
+    void dataWrittenBeforeTheLaterSettingsRegeneratesBitForBit() throws Exception {
+        assertEquals("a092fae6e22238308363703ed601b4867c7df295fedc36f9dfa4133fd26e03da",
+                digest(new SynthGenerator(SynthConfig.defaults()).generate(0, 3000)));
+        SynthConfig stage1 = new SynthConfig(1_048_576, 16_384, 64, 16, 3, 32, 0.2, 0.8, 0.15, 1.0, 0.15, 0.02, false, 1,
+                65_536);
+        assertEquals("77145c55cbf3204067b33257b64dfae473061ca29fa27dbdf6298737e850a3f2",
+                digest(new SynthGenerator(stage1).generate(1_045_000, 3000)));
+        // the later settings at their neutral values are the same generator
+        assertEquals(digest(new SynthGenerator(stage1).generate(0, 500)), digest(new SynthGenerator(
+                SynthConfig.fromMap(Map.of("d", 64, "trees", 16, "children", 3, "independent", 32, "parent_rate", 0.2,
+                        "child_prob", 0.8, "independent_rate", 0.15, "orthogonal", false, "orphan_prob", 0.0,
+                        "child_scale", 1.0))).generate(0, 500)));
+    }
+
+    static String digest(SynthGenerator.Batch b) throws Exception {
+        MessageDigest md = MessageDigest.getInstance("SHA-256");
+        ByteBuffer buf = ByteBuffer.allocate(4 * (b.x().length + b.rowPtr().length + 2 * b.feature().length))
+                .order(ByteOrder.LITTLE_ENDIAN);
+        for (float v : b.x()) {
+            buf.putFloat(v);
+        }
+        for (int v : b.rowPtr()) {
+            buf.putInt(v);
+        }
+        for (int v : b.feature()) {
+            buf.putInt(v);
+        }
+        for (float v : b.value()) {
+            buf.putFloat(v);
+        }
+        return HexFormat.of().formatHex(md.digest(buf.array()));
+    }
+
+    @Test
+    void orphansFireWithoutTheirRootAndChildScaleScalesChildrenOnly() {
+        SynthConfig cfg = new SynthConfig(0, 0, 32, 3, 4, 5, 0.2, 0.5, 0.1, 2.0, 0.0, 0.0, true, 5, 1000, 0.1, 3.0);
+        SynthGenerator.Batch b = new SynthGenerator(cfg).generate(0, 40_000);
+        int rootOff = 0, orphan = 0, withRoot = 0, rootOn = 0;
+        for (int r = 0; r < b.count(); r++) {
+            for (int t = 0; t < cfg.trees(); t++) {
+                boolean root = b.trueActivation(r, cfg.root(t)) > 0;
+                int children = 0;
+                for (int c = 0; c < cfg.children(); c++) {
+                    double v = b.trueActivation(r, cfg.child(t, c));
+                    if (v > 0) {
+                        children++;
+                        assertEquals(6.0, v, 1e-6, "child magnitude = 2.0 × child scale 3 (std 0)");
+                    }
+                }
+                assertTrue(children <= 1, "siblings stay exclusive");
+                if (root) {
+                    assertEquals(2.0, b.trueActivation(r, cfg.root(t)), 1e-6, "roots are not scaled");
+                    rootOn++;
+                    withRoot += children;
+                } else {
+                    rootOff++;
+                    orphan += children;
+                }
+            }
+        }
+        assertEquals(0.1, orphan / (double) rootOff, 4 * Math.sqrt(0.09 / rootOff));
+        assertEquals(0.5, withRoot / (double) rootOn, 4 * Math.sqrt(0.25 / rootOn));
+        double active = b.feature().length / (double) b.count();
+        assertEquals(cfg.meanActiveFeatures(), active, 0.02);
+        assertEquals(3 * (0.2 * 0.5 + 0.8 * 0.1), cfg.meanActiveChildren(), 1e-12);
+    }
+
+    @Test
+    void truthFilesOmitLaterSettingsAtTheirNeutralValuesAndReadBothForms() throws Exception {
+        SynthConfig old = new SynthConfig(200, 50, 16, 2, 3, 2, 0.3, 0.5, 0.1, 1.0, 0.1, 0.01, true, 7, 100);
+        SynthFiles.write(dir.resolve("old"), old);
+        String json = Files.readString(dir.resolve("old/truth/truth.json"));
+        assertTrue(!json.contains("orphan_prob") && !json.contains("child_scale"), json);
+        assertEquals(old, SynthFiles.readTruth(dir.resolve("old")).config());
+
+        SynthConfig later = new SynthConfig(200, 50, 16, 2, 3, 2, 0.3, 0.5, 0.1, 1.0, 0.1, 0.01, true, 7, 100, 0.2, 0.5);
+        SynthFiles.write(dir.resolve("later"), later);
+        assertTrue(Files.readString(dir.resolve("later/truth/truth.json")).contains("\"orphan_prob\" : 0.2"));
+        assertEquals(later, SynthFiles.readTruth(dir.resolve("later")).config());
+    }
+
+    @Test
+    void settingsFromKeysNameTheBadOne() {
+        assertEquals(SynthConfig.defaults(), SynthConfig.fromMap(Map.of()));
+        assertEquals(0.25, SynthConfig.fromMap(Map.of("orphan_prob", "0.25")).orphanProb());
+        UserError unknown = org.junit.jupiter.api.Assertions.assertThrows(UserError.class,
+                () -> SynthConfig.fromMap(Map.of("orphans", 0.1)));
+        assertTrue(unknown.getMessage().contains("orphans") && unknown.getMessage().contains("orphan_prob"),
+                unknown.getMessage());
+        UserError bad = org.junit.jupiter.api.Assertions.assertThrows(UserError.class,
+                () -> SynthConfig.fromMap(Map.of("child_scale", 0)));
+        assertTrue(bad.getMessage().contains("child scale"), bad.getMessage());
+    }
+
+    @Test
+    void probeSetChildLabelsComeFromTheParentsOwnTree() {
+        SynthConfig cfg = new SynthConfig(0, 0, 32, 3, 4, 5, 0.3, 0.5, 0.1, 1.0, 0.1, 0.0, true, 5, 1000, 0.4, 1.0);
+        SynthGenerator gen = new SynthGenerator(cfg);
+        SynthGenerator.Batch b = gen.generate(0, 4000);
+        dev.atmsae.eval.absorption.ProbeSet set = SynthFiles.probeSet(gen, b);
+        int orphanRows = 0;
+        for (int i = 0; i < set.n(); i++) {
+            int r = set.group()[i];
+            if (set.parent()[i] < 0) {
+                assertEquals(-1, set.child()[i], "no parent, no child label (orphans label nothing)");
+                for (int t = 0; t < cfg.trees(); t++) {
+                    for (int c = 0; c < cfg.children(); c++) {
+                        orphanRows += b.trueActivation(r, cfg.child(t, c)) > 0 ? 1 : 0;
+                    }
+                }
+            } else if (set.child()[i] >= 0) {
+                assertTrue(b.trueActivation(r, cfg.child(set.parent()[i], set.child()[i])) > 0);
+            }
+        }
+        assertTrue(orphanRows > 100, "orphans occur: " + orphanRows);
+    }
 
     @Test
     void firingRatesHierarchyAndExclusivity() {
