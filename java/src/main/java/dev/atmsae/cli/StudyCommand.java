@@ -1,30 +1,50 @@
 package dev.atmsae.cli;
 
+import dev.atmsae.engine.Engine;
+import dev.atmsae.study.Candidate;
 import dev.atmsae.study.Study;
 import dev.atmsae.study.StudyReport;
 import dev.atmsae.study.StudySpec;
+import dev.atmsae.sweep.Plan;
+import dev.atmsae.sweep.Sweep;
+import dev.atmsae.sweep.slurm.SlurmJob;
+import dev.atmsae.sweep.slurm.SlurmScript;
+import dev.atmsae.sweep.slurm.SlurmSubmission;
+import dev.atmsae.util.UserError;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code atmsae study}: the staged ATM study of one config file (screen → select → matched-L0 confirmation). */
+/**
+ * {@code atmsae study}: the staged ATM study of one config file (screen → select → matched-L0 confirmation), in this
+ * process, or as separate steps (plan, screening tasks, selection, confirmation tasks, merge) submitted to SLURM.
+ */
 @Command(name = "study", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Run a staged matched-L0 study of ATM's configurations against the baselines",
                 "from one JSON config (studies/, docs/atm-study-config.md): screening at one L0",
                 "and seed, then the best ATM configurations and every baseline at each L0 x seed.",
                 "Writes study.md, study.json and Pareto PNGs into --out. Finished runs in --out",
-                "are reused, so a killed study continues where it stopped."})
+                "are reused, so a killed study continues where it stopped.",
+                "On a cluster: --slurm submits plan -> screening array -> selection -> confirmation",
+                "array -> report as chained jobs (docs/cluster.md)."})
 public final class StudyCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--config", required = true, paramLabel = "FILE", description = "Study config (JSON).")
+    @Option(names = "--config", paramLabel = "FILE", description = "Study config (JSON; required to plan).")
     Path config;
 
-    @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output directory (runs/, data/, study.md, study.json, PNGs).")
+    @Option(names = "--out", paramLabel = "DIR", description = "Output directory (runs/, data/, study.md, study.json, PNGs).")
     Path out;
 
     @Option(names = "--engine", defaultValue = "auto", paramLabel = "ENGINE", description = "cpu | cuda | auto (default ${DEFAULT-VALUE}).")
@@ -39,15 +59,153 @@ public final class StudyCommand implements Callable<Integer> {
     @Option(names = "--report-only", description = "Train nothing: write the report from the runs finished so far (an interim report; unfinished runs are left out and counted).")
     boolean reportOnly;
 
+    @Option(names = "--stage", paramLabel = "STAGE", description = "With --task: screen or confirm.")
+    String stage;
+
+    @Option(names = "--select", description = "The selection step: choose the configurations to confirm from the "
+            + "finished screening (as a local study does) and write selection.json.")
+    boolean select;
+
+    @Option(names = "--status", paramLabel = "DIR", description = "Show done / running / failed / pending for every run "
+            + "of the study in DIR and exit.")
+    Path status;
+
+    @Mixin
+    ClusterOptions cluster;
+
     @Override
     public Integer call() {
-        StudySpec s = StudySpec.read(config);
-        Study.Outcome outcome = new Study(s, out, () -> EngineChoice.open(engine, threads, spec.commandLine()),
-                System.err, quiet, reportOnly).run();
-        StudyReport.write(out, s, outcome);
+        cluster.check(spec.commandLine(), select ? "--select" : null, status == null ? null : "--status",
+                reportOnly ? "--report-only" : null);
+        PrintWriter stdout = spec.commandLine().getOut();
+        if (status != null) {
+            Study study = plannedStudy(Plan.readAnywhere(status), status);
+            return ClusterOptions.printStatus(status, study::withConfirmStage, plan -> plan.hasStage(Study.CONFIRM)
+                    ? List.of() : List.of("confirm: planned by the selection step, after screening"), stdout);
+        }
+        if (out == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=DIR'");
+        }
+        if (cluster.task != null) {
+            if (stage == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--task needs --stage screen|confirm");
+            }
+            Study study = plannedStudy(Plan.read(out), out);
+            Optional<Sweep.TaskOutcome> outcome = study.runTask(stage, cluster.taskIndex(), TaskSignals.install());
+            return outcome.isPresent() && outcome.get().state() == Sweep.TaskState.STOPPED
+                    ? SlurmScript.EXIT_CHECKPOINTED : 0;
+        }
+        if (select) {
+            List<Candidate> selected = plannedStudy(Plan.read(out), out).select();
+            stdout.println("selected " + selected.stream().map(Candidate::name).toList() + "; written to "
+                    + out.resolve(Study.SELECTION_FILE));
+            stdout.flush();
+            return 0;
+        }
+        if (cluster.merge) {
+            Study study = plannedStudy(Plan.read(out), out);
+            report(study, study.outcome());
+            Map<String, String> unfinished = study.unfinished();
+            if (!unfinished.isEmpty()) {
+                throw new UserError("study: " + unfinished.size() + " run(s) did not finish ("
+                        + SweepCommand.describe(unfinished) + "); the report in " + out.resolve("study.md")
+                        + " is an interim one without them");
+            }
+            return 0;
+        }
+        if (config == null && cluster.slurm && java.nio.file.Files.exists(out.resolve(Plan.FILE))) {
+            return submit(plannedStudy(Plan.read(out), out)); // the plan already in --out: a resubmission
+        }
+        if (config == null) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=FILE'");
+        }
+        Study study = new Study(StudySpec.Source.read(config), out, this::engine, System.err, quiet, reportOnly)
+                .withCheckpointEvery(cluster.checkpointEvery);
+        if (cluster.plan) {
+            study.plan().claim(out);
+            study.prepareData();
+            stdout.println("planned the study into " + out.resolve(Plan.FILE) + " (" + study.plan().size(
+                    study.plan().stageNames().get(0)) + " " + study.plan().stageNames().get(0) + " tasks)");
+            stdout.flush();
+            return 0;
+        }
+        if (cluster.slurm) {
+            return submit(study);
+        }
+        report(study, study.run());
+        return 0;
+    }
+
+    private Engine engine() {
+        return EngineChoice.open(engine, threads, spec.commandLine());
+    }
+
+    private Study plannedStudy(Plan plan, Path dir) {
+        return Study.fromPlan(plan, dir, this::engine, System.err, quiet).withCheckpointEvery(cluster.checkpointEvery);
+    }
+
+    private void report(Study study, Study.Outcome outcome) {
+        StudyReport.write(out, study.spec(), outcome);
         spec.commandLine().getOut().println(outcome.analysis().verdictText());
         spec.commandLine().getOut().println("report: " + out.resolve("study.md"));
         spec.commandLine().getOut().flush();
+    }
+
+    /**
+     * Plans into --out (and writes the synthetic data), then submits the chain: screening array, selection,
+     * confirmation array (sized for the largest selection; its surplus tasks do nothing), report. Finished stages and
+     * runs are left out.
+     */
+    private int submit(Study study) {
+        Plan plan = study.plan();
+        if (!cluster.dryRun) {
+            plan.claim(out);
+            study.prepareData();
+        }
+        Path absOut = out.toAbsolutePath().normalize();
+        Plan known = cluster.dryRun ? plan : study.withConfirmStage(Plan.read(out));
+        plan = known;
+        List<SlurmJob> jobs = new ArrayList<>();
+        boolean screening = known.hasStage(Study.SCREEN);
+        if (screening) {
+            addArray(jobs, Study.SCREEN, unfinished(known, Study.SCREEN, study), absOut);
+            if (!known.hasStage(Study.CONFIRM)) {
+                jobs.add(new SlurmJob("select", null, List.of("study", "--out", absOut.toString(), "--select")));
+            }
+        }
+        List<Integer> confirm = known.hasStage(Study.CONFIRM) ? unfinished(known, Study.CONFIRM, study)
+                : java.util.stream.IntStream.range(0, study.confirmCapacity()).boxed().toList();
+        addArray(jobs, Study.CONFIRM, confirm, absOut);
+        jobs.add(new SlurmJob("report", null, List.of("study", "--out", absOut.toString(), "--merge")));
+        SlurmSubmission submission = new SlurmSubmission(cluster.resources(), absOut, plan.cwd(), cluster.launcher(),
+                ClusterOptions.header("study", out));
+        PrintWriter stdout = spec.commandLine().getOut();
+        if (cluster.dryRun) {
+            submission.dryRun(jobs, stdout);
+            return 0;
+        }
+        ClusterOptions.printSubmitted(submission.submit(jobs), "study", out, stdout);
         return 0;
+    }
+
+    private void addArray(List<SlurmJob> jobs, String stageName, List<Integer> tasks, Path absOut) {
+        if (tasks.isEmpty()) {
+            return;
+        }
+        List<String> command = new ArrayList<>(List.of("study", "--out", absOut.toString(), "--stage", stageName,
+                "--task", SlurmJob.TASK_ID));
+        command.addAll(cluster.engineArgs(engine, threads));
+        jobs.add(new SlurmJob(stageName, tasks, command));
+    }
+
+    /** The tasks of a stage whose run has no result yet. */
+    private static List<Integer> unfinished(Plan plan, String stageName, Study study) {
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < plan.size(stageName); i++) {
+            if (!java.nio.file.Files.exists(plan.runDir(stageName, i).resolve("result.json"))) {
+                todo.add(i);
+            }
+        }
+        return todo;
     }
 }
