@@ -80,6 +80,7 @@ start() {
     return
   fi
   mkdir -p "$dir"/{state,spool,log,run,munge}
+  trap 'stop >/dev/null 2>&1' EXIT # a start that fails half-way leaves no daemon behind
   chmod 700 "$dir/munge"
   head -c 1024 /dev/urandom >"$dir/munge/munge.key"
   chmod 400 "$dir/munge/munge.key"
@@ -142,36 +143,34 @@ EOF
   wait_for 30 "slurmctld" scontrol ping
   slurmd -f "$conf" -N "$node" || die "slurmd did not start (see $dir/log/slurmd.log)"
   wait_for 60 "the node" bash -c "sinfo -h -n $node -o %T | grep -qx idle"
+  trap - EXIT
   echo "SLURM_CONF=$conf"
 }
 
-stop_pid() { # stop_pid PIDFILE: TERM, then wait up to 30 s, then KILL
-  local file=$1 pid
-  [[ -f $file ]] || return 0
-  pid=$(cat "$file")
-  kill "$pid" 2>/dev/null || return 0
+stop_pids() { # TERM to every daemon at once, wait up to 30 s for them all, then KILL what is left
+  local pids=() file pid
+  for file in "$@"; do
+    [[ -f $file ]] && pid=$(cat "$file") && kill "$pid" 2>/dev/null && pids+=("$pid")
+  done
   for _ in $(seq 150); do
-    kill -0 "$pid" 2>/dev/null || return 0
+    local alive=0
+    for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [[ $alive == 0 ]] && return 0
     sleep 0.2
   done
-  kill -KILL "$pid" 2>/dev/null || true
+  for pid in "${pids[@]}"; do kill -KILL "$pid" 2>/dev/null || true; done
 }
 
 stop() {
-  [[ -f $conf ]] || return 0
   export SLURM_CONF=$conf
-  if pid_alive "$dir/run/slurmctld.pid"; then
+  if [[ -f $conf ]] && pid_alive "$dir/run/slurmctld.pid"; then
     scancel --full --quiet $(squeue -h -o %A 2>/dev/null) 2>/dev/null || true
     for _ in $(seq 200); do # KillWait is 30 s: a job may checkpoint before it goes
       [[ -z $(squeue -h -t all -o %A --states=RUNNING,COMPLETING,CONFIGURING 2>/dev/null) ]] && break
       sleep 0.2
     done
   fi
-  stop_pid "$dir/run/slurmd.pid"
-  stop_pid "$dir/run/slurmctld.pid"
-  stop_pid "$dir/run/slurmdbd.pid"
-  stop_pid "$dir/run/mariadbd.pid"
-  stop_pid "$dir/run/munged.pid"
+  stop_pids "$dir"/run/{slurmd,slurmctld,slurmdbd,mariadbd,munged}.pid
 }
 
 case $action in

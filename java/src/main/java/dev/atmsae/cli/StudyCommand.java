@@ -90,20 +90,23 @@ public final class StudyCommand implements Callable<Integer> {
             if (stage == null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--task needs --stage screen|confirm");
             }
-            Study study = plannedStudy(Plan.read(out), out);
+            Plan plan = Plan.read(out);
+            Study study = plannedStudy(plan, plan.out());
             Optional<Sweep.TaskOutcome> outcome = study.runTask(stage, cluster.taskIndex(), TaskSignals.install());
             return outcome.isPresent() && outcome.get().state() == Sweep.TaskState.STOPPED
                     ? SlurmScript.EXIT_CHECKPOINTED : 0;
         }
         if (select) {
-            List<Candidate> selected = plannedStudy(Plan.read(out), out).select();
+            Plan plan = Plan.read(out);
+            List<Candidate> selected = plannedStudy(plan, plan.out()).select();
             stdout.println("selected " + selected.stream().map(Candidate::name).toList() + "; written to "
                     + out.resolve(Study.SELECTION_FILE));
             stdout.flush();
             return 0;
         }
         if (cluster.merge) {
-            Study study = plannedStudy(Plan.read(out), out);
+            Plan plan = Plan.read(out);
+            Study study = plannedStudy(plan, plan.out());
             report(study, study.outcome());
             Map<String, String> unfinished = study.unfinished();
             if (!unfinished.isEmpty()) {
@@ -114,7 +117,8 @@ public final class StudyCommand implements Callable<Integer> {
             return 0;
         }
         if (config == null && cluster.slurm && java.nio.file.Files.exists(out.resolve(Plan.FILE))) {
-            return submit(plannedStudy(Plan.read(out), out)); // the plan already in --out: a resubmission
+            Plan plan = Plan.read(out);
+            return submit(plannedStudy(plan, plan.out())); // the plan already in --out: a resubmission
         }
         if (config == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--config=FILE'");
@@ -140,6 +144,7 @@ public final class StudyCommand implements Callable<Integer> {
         return EngineChoice.open(engine, threads, spec.commandLine());
     }
 
+    /** The study of a plan; {@code dir}: its output directory as the plan spells it, or (only to read) as given. */
     private Study plannedStudy(Plan plan, Path dir) {
         return Study.fromPlan(plan, dir, this::engine, System.err, quiet).withCheckpointEvery(cluster.checkpointEvery);
     }

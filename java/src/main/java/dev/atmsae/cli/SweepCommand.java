@@ -4,7 +4,6 @@ import dev.atmsae.core.ArchKind;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.report.MarkdownTable;
 import dev.atmsae.sweep.Plan;
-import dev.atmsae.sweep.PlannedRun;
 import dev.atmsae.sweep.RunResult;
 import dev.atmsae.sweep.Sweep;
 import dev.atmsae.sweep.SweepReport;
@@ -195,8 +194,8 @@ public final class SweepCommand implements Callable<Integer> {
     private int task() {
         Plan plan = Plan.read(out);
         int index = cluster.taskIndex();
-        PlannedRun run = plan.run(Sweep.STAGE, index);
-        Sweep.TaskOutcome outcome = plannedSweep(plan).runTask(run, "[task " + index + "] ", TaskSignals.install());
+        Sweep.TaskOutcome outcome = plannedSweep(plan).runPlanned(plan, Sweep.STAGE, index, "[task " + index + "] ",
+                TaskSignals.install());
         return outcome.state() == Sweep.TaskState.STOPPED ? SlurmScript.EXIT_CHECKPOINTED : 0;
     }
 

@@ -184,8 +184,7 @@ public final class Study {
             say("confirm task " + index + ": nothing to do (the selection implies " + size + " confirmation runs)");
             return Optional.empty();
         }
-        PlannedRun run = plan.run(stage, index);
-        return Optional.of(sweep().runTask(run, stage + " task " + index + " ", stop));
+        return Optional.of(sweep().runPlanned(plan, stage, index, stage + " task " + index + " ", stop));
     }
 
     /**

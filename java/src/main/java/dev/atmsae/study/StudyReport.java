@@ -73,8 +73,11 @@ public final class StudyReport {
         m.put("format", "atmsae-study/1");
         m.put("name", spec.name());
         m.put("absorption", a.source());
-        m.put("win_rule", Map.of("full_absorption_vs_topk_at_most", StudyAnalysis.ABS_RATIO, "fvu_vs_topk_at_most",
-                StudyAnalysis.FVU_RATIO, "l0_tolerance", Study.L0_TOLERANCE));
+        Map<String, Object> winRule = new LinkedHashMap<>(); // not Map.of: its order changes from JVM to JVM
+        winRule.put("full_absorption_vs_topk_at_most", StudyAnalysis.ABS_RATIO);
+        winRule.put("fvu_vs_topk_at_most", StudyAnalysis.FVU_RATIO);
+        winRule.put("l0_tolerance", Study.L0_TOLERANCE);
+        m.put("win_rule", winRule);
         m.put("setup", setup(spec));
         m.put("verdict", a.verdictText());
         m.put("missing_runs", o.missingRuns());
@@ -121,8 +124,14 @@ public final class StudyReport {
 
     private static Map<String, Object> setup(StudySpec spec) {
         Map<String, Object> s = new LinkedHashMap<>();
-        s.put("data", spec.data().synth() != null ? Map.of("synth", spec.data().synth())
-                : Map.of("shards", String.valueOf(spec.data().shards()), "probe_set", String.valueOf(spec.data().probeSet())));
+        Map<String, Object> data = new LinkedHashMap<>(); // not Map.of: its order changes from JVM to JVM
+        if (spec.data().synth() != null) {
+            data.put("synth", spec.data().synth());
+        } else {
+            data.put("shards", String.valueOf(spec.data().shards()));
+            data.put("probe_set", String.valueOf(spec.data().probeSet()));
+        }
+        s.put("data", data);
         s.put("width", spec.width());
         s.put("tokens", spec.tokens());
         s.put("batch", spec.batch());

@@ -240,6 +240,11 @@ public final class Plan {
         return cwd;
     }
 
+    /** The output directory as planned (relative to {@link #cwd()} when relative): where tasks write. */
+    public Path out() {
+        return Path.of((String) sweep.get("out"));
+    }
+
     /** The inputs of every run, as {@link SweepSpec#toPlanMap()} wrote them. */
     public Map<String, Object> sweep() {
         return sweep;

@@ -273,6 +273,23 @@ public final class Sweep {
         return new TaskOutcome(TaskState.FINISHED, evaluateAndWrite(trained), null);
     }
 
+    /**
+     * Runs task {@code index} of a stage of {@code plan} (see {@link #runTask}). Its plan entry is read here: a broken
+     * one (a bad setting) fails this task alone, recorded like any other failure.
+     */
+    public TaskOutcome runPlanned(Plan plan, String stage, int index, String label, StopRequest stop) {
+        PlannedRun run;
+        try {
+            run = plan.run(stage, index);
+        } catch (UserError e) {
+            if (index >= 0 && index < plan.size(stage)) {
+                TaskRecord.now(TaskRecord.FAILED, e.getMessage()).write(spec.out(), plan.runName(stage, index));
+            }
+            throw e;
+        }
+        return runTask(run, label, stop);
+    }
+
     /** Runs {@code work} for a run; a failure is recorded in the run's {@link TaskRecord} (its one line), then rethrown. */
     private <T> T recordingFailure(PlannedRun run, Supplier<T> work) {
         try {

@@ -61,7 +61,10 @@ public final class ProbeSets {
         meta.put("source", set.source() == null ? Map.of() : set.source());
         List<Map<String, Object>> parents = new ArrayList<>();
         for (ProbeSet.ParentClass p : set.parents()) {
-            parents.add(Map.of("name", p.name(), "children", p.children()));
+            Map<String, Object> parent = new LinkedHashMap<>(); // not Map.of: its order changes from JVM to JVM
+            parent.put("name", p.name());
+            parent.put("children", p.children());
+            parents.add(parent);
         }
         meta.put("parents", parents);
         meta.put("parent", set.parent());

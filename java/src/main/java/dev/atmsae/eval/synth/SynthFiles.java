@@ -84,7 +84,10 @@ public final class SynthFiles {
             for (int c = 0; c < cfg.children(); c++) {
                 children.add(cfg.child(t, c));
             }
-            trees.add(Map.of("root", cfg.root(t), "children", children));
+            Map<String, Object> tree = new LinkedHashMap<>(); // not Map.of: its order changes from JVM to JVM
+            tree.put("root", cfg.root(t));
+            tree.put("children", children);
+            trees.add(tree);
         }
         meta.put("trees", trees);
         List<Integer> independent = new ArrayList<>();
