@@ -73,11 +73,8 @@ public final class StudyReport {
         m.put("format", "atmsae-study/1");
         m.put("name", spec.name());
         m.put("absorption", a.source());
-        Map<String, Object> winRule = new LinkedHashMap<>(); // not Map.of: its order changes from JVM to JVM
-        winRule.put("full_absorption_vs_topk_at_most", StudyAnalysis.ABS_RATIO);
-        winRule.put("fvu_vs_topk_at_most", StudyAnalysis.FVU_RATIO);
-        winRule.put("l0_tolerance", Study.L0_TOLERANCE);
-        m.put("win_rule", winRule);
+        m.put("win_rule", ordered("full_absorption_vs_topk_at_most", StudyAnalysis.ABS_RATIO, "fvu_vs_topk_at_most",
+                StudyAnalysis.FVU_RATIO, "l0_tolerance", Study.L0_TOLERANCE));
         m.put("setup", setup(spec));
         m.put("verdict", a.verdictText());
         m.put("missing_runs", o.missingRuns());
@@ -122,23 +119,30 @@ public final class StudyReport {
         return m;
     }
 
+    /**
+     * A map of (key, value) pairs in the order given. Not Map.of: its iteration order changes from JVM to JVM, and
+     * study.json must have the same bytes whichever process writes it (a local study, a cluster's report job).
+     */
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
     private static Map<String, Object> setup(StudySpec spec) {
         Map<String, Object> s = new LinkedHashMap<>();
-        Map<String, Object> data = new LinkedHashMap<>(); // not Map.of: its order changes from JVM to JVM
-        if (spec.data().synth() != null) {
-            data.put("synth", spec.data().synth());
-        } else {
-            data.put("shards", String.valueOf(spec.data().shards()));
-            data.put("probe_set", String.valueOf(spec.data().probeSet()));
-        }
-        s.put("data", data);
+        s.put("data", spec.data().synth() != null ? ordered("synth", spec.data().synth())
+                : ordered("shards", String.valueOf(spec.data().shards()), "probe_set",
+                        String.valueOf(spec.data().probeSet())));
         s.put("width", spec.width());
         s.put("tokens", spec.tokens());
         s.put("batch", spec.batch());
         s.put("eval_tokens", spec.evalTokens());
         s.put("common", spec.common());
-        s.put("screen", spec.screen() == null ? null : Map.of("l0", spec.screen().l0(), "seed", spec.screen().seed()));
-        s.put("confirm", Map.of("l0", spec.confirm().l0s(), "seeds", spec.confirm().seeds(), "top", spec.confirm().top()));
+        s.put("screen", spec.screen() == null ? null : ordered("l0", spec.screen().l0(), "seed", spec.screen().seed()));
+        s.put("confirm", ordered("l0", spec.confirm().l0s(), "seeds", spec.confirm().seeds(), "top", spec.confirm().top()));
         return s;
     }
 

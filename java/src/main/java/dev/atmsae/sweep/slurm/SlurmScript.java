@@ -70,7 +70,11 @@ public final class SlurmScript {
         }
         s.append("""
                 warned=0
-                trap 'warned=1; echo "atmsae: time limit in %d s (SIGUSR1): checkpointing"; kill -TERM "$child" 2>/dev/null' USR1
+                warn() { # once: a second TERM would end the task before its checkpoint is written
+                  [ "$warned" -eq 1 ] && return
+                  warned=1; echo "atmsae: time limit in %d s (SIGUSR1): checkpointing"; kill -TERM "$child" 2>/dev/null
+                }
+                trap warn USR1
                 trap 'echo "atmsae: SIGTERM (preempted or cancelled): the task writes its checkpoint and stops"' TERM
                 echo "atmsae: task ${SLURM_ARRAY_TASK_ID} of job ${SLURM_ARRAY_JOB_ID} on $(hostname), start $((${SLURM_RESTART_COUNT:-0} + 1))"
                 %s &

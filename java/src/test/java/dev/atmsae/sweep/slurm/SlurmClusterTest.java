@@ -31,8 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Sweeps and a study submitted to a real SLURM (one node on this machine, see {@link LocalSlurm}) give the bytes a
- * local run gives: a 6-run sweep, a task signalled mid-training as SLURM does before a time limit (requeued, continued
- * from its checkpoint), failing tasks (a bad setting in the plan, a missing shard) shown by --status and the merge,
+ * local run gives: a 6-run sweep one of whose tasks is signalled mid-training as SLURM does before a time limit
+ * (requeued, continued from its checkpoint), failing tasks (a bad setting in the plan, a missing shard) shown by --status and the merge,
  * a resubmission that trains nothing, and a study whose selection step picks what the local study picks. Every run
  * is tiny (synthetic data, width 24, 24 steps); the jobs' JVMs run the classes under test.
  *
@@ -96,25 +96,52 @@ class SlurmClusterTest {
         return jobs;
     }
 
+    /**
+     * The 6-run sweep through SLURM, one of whose tasks gets, mid-training, the signal SLURM sends before a time limit:
+     * it checkpoints, requeues itself and continues; every file equals the local sweep's.
+     */
     @Test
     @Order(1)
-    void sixRunSweepThroughSlurmEqualsTheLocalSweepByteForByte() throws Exception {
+    void sixRunSweepWithATaskSignalledMidTrainingEqualsTheLocalSweepByteForByte() throws Exception {
         Path cwd = dir("slurm6");
-        Map<String, String> jobs = submit(cwd, Map.of(), sweepArgs(truth.resolve("shards"), "topk,relu", "2,3,4"));
+        // 100 ms per step (a test hook) so the signal reliably lands mid-training: 24 steps, about 2.5 s a run
+        Map<String, String> jobs = submit(cwd, Map.of("ATMSAE_JAVA_OPTS", "-Datmsae.test.stepDelayMillis=100"),
+                sweepArgs(truth.resolve("shards"), "topk,relu", "2,3,4"));
         assertEquals(List.of("sweep", "merge"), List.copyOf(jobs.keySet()));
-        slurm.waitUntilGone(300, jobs.values().toArray(String[]::new));
+        String task = jobs.get("sweep") + "_0";
         Path out = cwd.resolve("sweep");
+        Path log = out.resolve("logs/sweep-0.log");
+        LocalSlurm.waitFor(120, "training to start", () -> lines(out.resolve("runs/topk-l0_2-s1/metrics.jsonl")) >= 5);
+        // what SLURM sends the batch shell GRACE seconds before the time limit (--signal=B:USR1@GRACE). scancel
+        // reports "can not be altered now" while other tasks of the array are pending, delivers the signal all the
+        // same and sends it again a few seconds later (the script passes on only the first)
+        call("scancel", "--batch", "--signal=USR1", task);
+        LocalSlurm.waitFor(30, "the task to take the signal", () -> read(log).contains("checkpointing"));
+        LocalSlurm.waitFor(90, "the task to be requeued and started again", () -> {
+            String state = call("squeue", "-h", "-o", "%T|%r", "-j", task).output().strip();
+            if (state.startsWith("PENDING|BeginTime")) {
+                // SLURM holds a requeued job back for two minutes; a test has no need to wait for that
+                call("scontrol", "update", "JobId=" + task, "StartTime=now");
+            }
+            return read(log).contains("start 2");
+        });
+        slurm.waitUntilGone(300, jobs.values().toArray(String[]::new));
         assertTrue(Files.exists(out.resolve("sweep.md")), LocalSlurm.logs(out));
+        String taskLog = read(log);
+        assertTrue(taskLog.contains("requeueing " + task) && taskLog.contains("continuing from its checkpoint"),
+                taskLog);
+        assertFalse(Files.exists(out.resolve("runs/topk-l0_2-s1/checkpoint")), "a finished run keeps no checkpoint");
         SameOutput.assertSame(tmp.resolve("local/sweep"), out);
-        for (int task = 0; task < 6; task++) {
-            assertTrue(Files.exists(out.resolve("logs/sweep-" + task + ".log")), "one log per task");
+        for (int t = 0; t < 6; t++) {
+            assertTrue(Files.exists(out.resolve("logs/sweep-" + t + ".log")), "one log per task");
         }
         LocalSlurm.Result status = slurm.atmsae(cwd, Map.of(), "sweep", "--status", "sweep");
         assertTrue(status.output().contains("6 done, 0 running, 0 failed, 0 pending"), status.output());
         if (slurm.hasAccounting()) {
-            LocalSlurm.Result acct = slurm.slurm("sacct", "-n", "-P", "-X", "-o", "JobID,State", "-j",
-                    String.join(",", jobs.values()));
-            assertEquals(7, acct.output().lines().filter(l -> l.endsWith("|COMPLETED")).count(), acct.output());
+            String acct = call("sacct", "-n", "-P", "-X", "-D", "-o", "JobID,State", "-j",
+                    String.join(",", jobs.values())).output();
+            assertTrue(acct.contains(task + "|REQUEUED") && acct.contains(task + "|COMPLETED"), acct);
+            assertEquals(7, acct.lines().filter(l -> l.endsWith("|COMPLETED")).count(), acct);
         }
     }
 
@@ -129,43 +156,6 @@ class SlurmClusterTest {
         slurm.waitUntilGone(120, jobs.get("merge"));
         assertEquals(before, Files.getLastModifiedTime(weights).toMillis(), "nothing was trained again");
         SameOutput.assertSame(tmp.resolve("local/sweep"), cwd.resolve("sweep"));
-    }
-
-    @Test
-    @Order(3)
-    void aTaskSignalledBeforeItsTimeLimitIsRequeuedAndContinuesToTheSameBytes() throws Exception {
-        Path cwd = dir("cancel");
-        // 100 ms per step (a test hook) so the signal reliably lands mid-training: 24 steps, about 2.5 s
-        Map<String, String> jobs = submit(cwd, Map.of("ATMSAE_JAVA_OPTS", "-Datmsae.test.stepDelayMillis=100"),
-                sweepArgs(truth.resolve("shards"), "topk", "2"));
-        String task = jobs.get("sweep") + "_0";
-        Path run = cwd.resolve("sweep/runs/topk-l0_2-s1");
-        LocalSlurm.waitFor(120, "training to start", () -> lines(run.resolve("metrics.jsonl")) >= 5);
-        // what SLURM sends the batch shell before the time limit with --signal=B:USR1@GRACE
-        LocalSlurm.waitFor(30, "scancel to reach the batch shell", () -> call("scancel", "--batch", "--signal=USR1",
-                task).exitCode() == 0);
-        LocalSlurm.waitFor(60, "the task to be requeued", () -> {
-            String state = call("squeue", "-h", "-o", "%T|%r", "-j", task).output().strip();
-            if (state.startsWith("PENDING|BeginTime")) {
-                // SLURM holds a requeued job back for two minutes; a test has no need to wait for that
-                call("scontrol", "update", "JobId=" + task, "StartTime=now");
-            }
-            return read(logOf(cwd)).contains("start 2");
-        });
-        slurm.waitUntilGone(180, jobs.values().toArray(String[]::new));
-        String log = Files.readString(logOf(cwd));
-        assertTrue(log.contains("requeueing " + task) && log.contains("continuing from its checkpoint"), log);
-        assertFalse(Files.exists(run.resolve("checkpoint")), "a finished run keeps no checkpoint");
-        Path reference = tmp.resolve("local/sweep/runs/topk-l0_2-s1");
-        try (Stream<Path> files = Files.list(reference)) {
-            for (Path f : files.toList()) {
-                SameOutput.assertSameFile(f, run.resolve(f.getFileName()));
-            }
-        }
-        if (slurm.hasAccounting()) {
-            String acct = call("sacct", "-n", "-P", "-X", "-D", "-o", "JobID,State", "-j", task).output();
-            assertTrue(acct.contains(task + "|REQUEUED") && acct.contains(task + "|COMPLETED"), acct);
-        }
     }
 
     @Test
@@ -258,10 +248,6 @@ class SlurmClusterTest {
         } catch (Exception e) {
             throw new IllegalStateException(e);
         }
-    }
-
-    private static Path logOf(Path cwd) {
-        return cwd.resolve("sweep/logs/sweep-0.log");
     }
 
     private static String read(Path file) {
