@@ -138,6 +138,15 @@ final class LocalSlurm implements AutoCloseable {
         return run(dir, env, 60, command);
     }
 
+    /** Starts a SLURM client command against this SLURM without waiting for it (its output is discarded). */
+    Process background(String... command) throws Exception {
+        ready();
+        ProcessBuilder pb = new ProcessBuilder(command).directory(dir.toFile())
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD).redirectErrorStream(true);
+        pb.environment().putAll(env);
+        return pb.start();
+    }
+
     /** True when sacct answers (accounting through slurmdbd is up). */
     boolean hasAccounting() throws Exception {
         return slurm("sacct", "-n", "-X", "-j", "1").exitCode() == 0;

@@ -58,6 +58,7 @@ class SlurmClusterTest {
                 "--children", "3", "--independent", "4"));
         LocalSlurm.Result local = slurm.local(dir("local"), sweepArgs(truth.resolve("shards"), "topk,relu", "2,3,4"));
         assertEquals(0, local.exitCode(), local.output());
+        note("local sweep done");
     }
 
     @AfterAll
@@ -108,15 +109,18 @@ class SlurmClusterTest {
         Map<String, String> jobs = submit(cwd, Map.of("ATMSAE_JAVA_OPTS", "-Datmsae.test.stepDelayMillis=100"),
                 sweepArgs(truth.resolve("shards"), "topk,relu", "2,3,4"));
         assertEquals(List.of("sweep", "merge"), List.copyOf(jobs.keySet()));
+        note("submitted " + jobs);
         String task = jobs.get("sweep") + "_0";
         Path out = cwd.resolve("sweep");
         Path log = out.resolve("logs/sweep-0.log");
         LocalSlurm.waitFor(120, "training to start", () -> lines(out.resolve("runs/topk-l0_2-s1/metrics.jsonl")) >= 5);
-        // what SLURM sends the batch shell GRACE seconds before the time limit (--signal=B:USR1@GRACE). scancel
-        // reports "can not be altered now" while other tasks of the array are pending, delivers the signal all the
-        // same and sends it again a few seconds later (the script passes on only the first)
-        call("scancel", "--batch", "--signal=USR1", task);
+        // what SLURM sends the batch shell GRACE seconds before the time limit (--signal=B:USR1@GRACE). While other
+        // tasks of the array are pending, scancel delivers it but answers "can not be altered now" and sends it
+        // again every few seconds for a minute and more: it is stopped once the task has taken the first one
+        Process scancel = slurm.background("scancel", "--batch", "--signal=USR1", task);
         LocalSlurm.waitFor(30, "the task to take the signal", () -> read(log).contains("checkpointing"));
+        scancel.destroy();
+        note("signalled " + task);
         LocalSlurm.waitFor(90, "the task to be requeued and started again", () -> {
             String state = call("squeue", "-h", "-o", "%T|%r", "-j", task).output().strip();
             if (state.startsWith("PENDING|BeginTime")) {
@@ -125,7 +129,9 @@ class SlurmClusterTest {
             }
             return read(log).contains("start 2");
         });
+        note("requeued " + task + " started again");
         slurm.waitUntilGone(300, jobs.values().toArray(String[]::new));
+        note("all jobs done");
         assertTrue(Files.exists(out.resolve("sweep.md")), LocalSlurm.logs(out));
         String taskLog = read(log);
         assertTrue(taskLog.contains("requeueing " + task) && taskLog.contains("continuing from its checkpoint"),
@@ -186,6 +192,7 @@ class SlurmClusterTest {
         Map<String, String> badJobs = submit(bad, Map.of(), "sweep", "--out", "sweep"); // the plan as it stands
         Map<String, String> missingJobs = submit(missing, Map.of(), "sweep", "--out", "sweep");
         slurm.waitUntilGone(240, badJobs.get("sweep"), missingJobs.get("sweep"));
+        note("failing sweeps done");
 
         LocalSlurm.Result status = slurm.atmsae(bad, Map.of(), "sweep", "--status", "sweep");
         assertTrue(status.output().contains("1 done, 0 running, 1 failed, 0 pending"), status.output());
@@ -232,14 +239,24 @@ class SlurmClusterTest {
         assertEquals(0, localRun.exitCode(), localRun.output());
 
         Path cwd = dir("slurm-study");
+        note("local study done");
         Map<String, String> jobs = submit(cwd, Map.of(), args);
         assertEquals(List.of("screen", "select", "confirm", "report"), List.copyOf(jobs.keySet()));
         slurm.waitUntilGone(300, jobs.values().toArray(String[]::new));
+        note("study jobs done");
         Path out = cwd.resolve("study");
         assertTrue(Files.exists(out.resolve("study.md")), LocalSlurm.logs(out));
         assertArrayEquals(Files.readAllBytes(local.resolve("study/selection.json")),
                 Files.readAllBytes(out.resolve("selection.json")), "the selection step chose as the local study did");
         SameOutput.assertSame(local.resolve("study"), out);
+    }
+
+    private final long t0 = System.nanoTime();
+
+    /** A timestamped progress line, so a slow or stuck run shows where its time went. */
+    private void note(String what) {
+        System.out.printf(java.util.Locale.ROOT, "[SlurmClusterTest +%.1f s] %s%n", (System.nanoTime() - t0) / 1e9,
+                what);
     }
 
     private LocalSlurm.Result call(String... command) {
