@@ -1,18 +1,21 @@
 package dev.atmsae.cli;
 
+import dev.atmsae.study.Study;
 import dev.atmsae.sweep.Plan;
 import dev.atmsae.sweep.SweepStatus;
+import dev.atmsae.sweep.slurm.SlurmJob;
 import dev.atmsae.sweep.slurm.SlurmQueue;
 import dev.atmsae.sweep.slurm.SlurmResources;
 import dev.atmsae.sweep.slurm.SlurmSubmission;
 import dev.atmsae.util.UserError;
 import java.io.PrintWriter;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.function.Function;
-import java.util.function.UnaryOperator;
+import java.util.Optional;
+import picocli.CommandLine;
 import picocli.CommandLine.Option;
 
 /**
@@ -82,23 +85,19 @@ final class ClusterOptions {
             + "every STEPS training steps (default 0: only when a task is asked to stop).")
     long checkpointEvery;
 
-    /** True when this invocation runs the whole thing in this process (none of the cluster modes). */
-    boolean local() {
-        return !plan && task == null && !merge && !slurm;
-    }
-
     /** At most one mode; --dry-run only with --slurm. Usage errors. */
-    void check(picocli.CommandLine cli, String... otherModes) {
+    void check(CommandLine cli, String... otherModes) {
         int modes = (plan ? 1 : 0) + (task != null ? 1 : 0) + (merge ? 1 : 0) + (slurm ? 1 : 0);
         for (String m : otherModes) {
             modes += m == null ? 0 : 1;
         }
         if (modes > 1) {
-            throw new picocli.CommandLine.ParameterException(cli,
-                    "choose one of --plan, --task, --merge, --slurm" + (otherModes.length > 0 ? " and the others" : ""));
+            throw new CommandLine.ParameterException(cli, "choose one mode: --plan, --task, --merge, --slurm"
+                    + (otherModes.length > 0 ? ", --status" : "") + (otherModes.length > 2 ? ", --select, --report-only"
+                    : ""));
         }
         if (dryRun && !slurm) {
-            throw new picocli.CommandLine.ParameterException(cli, "--dry-run goes with --slurm");
+            throw new CommandLine.ParameterException(cli, "--dry-run goes with --slurm");
         }
     }
 
@@ -151,30 +150,77 @@ final class ClusterOptions {
         return args;
     }
 
-    /** Prints what was submitted and how to watch it. */
-    static void printSubmitted(List<SlurmSubmission.Submitted> submitted, String verb, Path out, PrintWriter stdout) {
+    /** The tasks of a stage whose run has no result yet (a broken plan entry counts: its task will fail). */
+    static List<Integer> unfinishedTasks(Plan plan, String stage) {
+        List<Integer> todo = new ArrayList<>();
+        for (int i = 0; i < plan.size(stage); i++) {
+            if (!Files.exists(plan.runDir(stage, i).resolve("result.json"))) {
+                todo.add(i);
+            }
+        }
+        return todo;
+    }
+
+    /**
+     * The job array of a stage's {@code tasks}: {@code atmsae VERB --out OUT [--stage STAGE] --task $SLURM_ARRAY_TASK_ID}
+     * with this invocation's engine options; none when there is nothing to do.
+     */
+    Optional<SlurmJob> taskArray(String verb, Path absOut, String stage, boolean named, List<Integer> tasks,
+                                 String engine, Integer threads) {
+        if (tasks.isEmpty()) {
+            return Optional.empty();
+        }
+        List<String> command = new ArrayList<>(List.of(verb, "--out", absOut.toString()));
+        if (named) {
+            command.addAll(List.of("--stage", stage));
+        }
+        command.addAll(List.of("--task", SlurmJob.TASK_ID));
+        command.addAll(engineArgs(engine, threads));
+        return Optional.of(new SlurmJob(stage, tasks, command));
+    }
+
+    /**
+     * Submits the chain of {@code jobs} for the plan made in {@code cwd} (or prints it with --dry-run), then says what
+     * was submitted and how to watch it. Returns 0.
+     */
+    int submit(List<SlurmJob> jobs, String verb, Path out, Path cwd, String summary, PrintWriter stdout) {
+        Path absOut = out.toAbsolutePath().normalize();
+        SlurmSubmission submission = new SlurmSubmission(resources(), absOut, cwd, launcher(), List.of(
+                "Written by atmsae " + Plan.atmsaeVersion() + " (atmsae " + verb + " --slurm) for the plan in "
+                        + absOut.resolve(Plan.FILE) + ".",
+                "Watch: atmsae " + verb + " --status " + absOut));
+        if (dryRun) {
+            submission.dryRun(jobs, stdout);
+            return 0;
+        }
+        List<SlurmSubmission.Submitted> submitted = submission.submit(jobs);
+        if (summary != null) {
+            stdout.println(summary);
+        }
         for (SlurmSubmission.Submitted s : submitted) {
             stdout.println(s.stage() + ": job " + s.jobId() + (s.array() == null ? "" : " (array " + s.array() + ")")
                     + ", script " + s.script());
         }
-        stdout.println("watch: atmsae " + verb + " --status " + out + "   logs: "
-                + out.toAbsolutePath().normalize().resolve("logs"));
+        stdout.println("watch: atmsae " + verb + " --status " + out + "   logs: " + absOut.resolve("logs"));
         stdout.flush();
-    }
-
-    /** The script header: what wrote it and from which plan. */
-    static List<String> header(String verb, Path out) {
-        return List.of("Written by atmsae " + Plan.atmsaeVersion() + " (atmsae " + verb + " --slurm) for the plan in "
-                + out.toAbsolutePath().normalize().resolve(Plan.FILE) + ".",
-                "Watch: atmsae " + verb + " --status " + out.toAbsolutePath().normalize());
+        return 0;
     }
 
     /**
-     * Prints the status of every run of the plan in {@code dir}; {@code stages} adds stages decided after planning
-     * (a study's confirmation, once selected). Returns 0.
+     * Prints where every run of the plan in {@code dir} stands (a sweep's, or a study's: its screening and, once
+     * selected, its confirmation runs). Returns 0.
      */
-    static int printStatus(Path dir, UnaryOperator<Plan> stages, Function<Plan, List<String>> notes, PrintWriter out) {
-        Plan plan = stages.apply(Plan.readAnywhere(dir));
+    static int printStatus(Path dir, PrintWriter out) {
+        Plan plan = Plan.readAnywhere(dir);
+        List<String> notes = new ArrayList<>();
+        if (plan.kind().equals("study")) {
+            plan = Study.fromPlan(plan, dir, () -> {
+                throw new IllegalStateException("a status trains nothing");
+            }, System.err, true).withConfirmStage(plan);
+            if (!plan.hasStage(Study.CONFIRM)) {
+                notes.add("confirm: planned by the selection step, once screening has finished");
+            }
+        }
         Map<String, List<String>> jobs = SlurmSubmission.jobsByStage(dir);
         List<String> ids = jobs.values().stream().flatMap(List::stream).distinct().toList();
         SlurmQueue queue = SlurmQueue.query(ids);
@@ -183,7 +229,7 @@ final class ClusterOptions {
             rows.addAll(SweepStatus.of(dir, plan, stage, jobs.getOrDefault(stage, List.of()), queue));
         }
         out.print(SweepStatus.render(rows));
-        notes.apply(plan).forEach(out::println);
+        notes.forEach(out::println);
         List<String> sources = new ArrayList<>(List.of("the files in " + dir));
         sources.addAll(queue.sources());
         out.println("from: " + String.join(", ", sources));

@@ -9,7 +9,6 @@ import dev.atmsae.sweep.Plan;
 import dev.atmsae.sweep.Sweep;
 import dev.atmsae.sweep.slurm.SlurmJob;
 import dev.atmsae.sweep.slurm.SlurmScript;
-import dev.atmsae.sweep.slurm.SlurmSubmission;
 import dev.atmsae.util.UserError;
 import java.io.PrintWriter;
 import java.nio.file.Path;
@@ -18,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.stream.IntStream;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -79,9 +79,7 @@ public final class StudyCommand implements Callable<Integer> {
                 reportOnly ? "--report-only" : null);
         PrintWriter stdout = spec.commandLine().getOut();
         if (status != null) {
-            Study study = plannedStudy(Plan.readAnywhere(status), status);
-            return ClusterOptions.printStatus(status, study::withConfirmStage, plan -> plan.hasStage(Study.CONFIRM)
-                    ? List.of() : List.of("confirm: planned by the selection step, after screening"), stdout);
+            return ClusterOptions.printStatus(status, stdout);
         }
         if (out == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=DIR'");
@@ -166,51 +164,23 @@ public final class StudyCommand implements Callable<Integer> {
         if (!cluster.dryRun) {
             plan.claim(out);
             study.prepareData();
+            plan = study.withConfirmStage(Plan.read(out));
         }
         Path absOut = out.toAbsolutePath().normalize();
-        Plan known = cluster.dryRun ? plan : study.withConfirmStage(Plan.read(out));
-        plan = known;
         List<SlurmJob> jobs = new ArrayList<>();
-        boolean screening = known.hasStage(Study.SCREEN);
-        if (screening) {
-            addArray(jobs, Study.SCREEN, unfinished(known, Study.SCREEN, study), absOut);
-            if (!known.hasStage(Study.CONFIRM)) {
-                jobs.add(new SlurmJob("select", null, List.of("study", "--out", absOut.toString(), "--select")));
-            }
+        if (plan.hasStage(Study.SCREEN)) {
+            cluster.taskArray("study", absOut, Study.SCREEN, true, ClusterOptions.unfinishedTasks(plan, Study.SCREEN),
+                    engine, threads).ifPresent(jobs::add);
         }
-        List<Integer> confirm = known.hasStage(Study.CONFIRM) ? unfinished(known, Study.CONFIRM, study)
-                : java.util.stream.IntStream.range(0, study.confirmCapacity()).boxed().toList();
-        addArray(jobs, Study.CONFIRM, confirm, absOut);
+        List<Integer> confirm;
+        if (plan.hasStage(Study.CONFIRM)) {
+            confirm = ClusterOptions.unfinishedTasks(plan, Study.CONFIRM);
+        } else {
+            jobs.add(new SlurmJob("select", null, List.of("study", "--out", absOut.toString(), "--select")));
+            confirm = IntStream.range(0, study.confirmCapacity()).boxed().toList();
+        }
+        cluster.taskArray("study", absOut, Study.CONFIRM, true, confirm, engine, threads).ifPresent(jobs::add);
         jobs.add(new SlurmJob("report", null, List.of("study", "--out", absOut.toString(), "--merge")));
-        SlurmSubmission submission = new SlurmSubmission(cluster.resources(), absOut, plan.cwd(), cluster.launcher(),
-                ClusterOptions.header("study", out));
-        PrintWriter stdout = spec.commandLine().getOut();
-        if (cluster.dryRun) {
-            submission.dryRun(jobs, stdout);
-            return 0;
-        }
-        ClusterOptions.printSubmitted(submission.submit(jobs), "study", out, stdout);
-        return 0;
-    }
-
-    private void addArray(List<SlurmJob> jobs, String stageName, List<Integer> tasks, Path absOut) {
-        if (tasks.isEmpty()) {
-            return;
-        }
-        List<String> command = new ArrayList<>(List.of("study", "--out", absOut.toString(), "--stage", stageName,
-                "--task", SlurmJob.TASK_ID));
-        command.addAll(cluster.engineArgs(engine, threads));
-        jobs.add(new SlurmJob(stageName, tasks, command));
-    }
-
-    /** The tasks of a stage whose run has no result yet. */
-    private static List<Integer> unfinished(Plan plan, String stageName, Study study) {
-        List<Integer> todo = new ArrayList<>();
-        for (int i = 0; i < plan.size(stageName); i++) {
-            if (!java.nio.file.Files.exists(plan.runDir(stageName, i).resolve("result.json"))) {
-                todo.add(i);
-            }
-        }
-        return todo;
+        return cluster.submit(jobs, "study", out, plan.cwd(), null, spec.commandLine().getOut());
     }
 }

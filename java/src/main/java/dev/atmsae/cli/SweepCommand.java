@@ -10,7 +10,6 @@ import dev.atmsae.sweep.SweepReport;
 import dev.atmsae.sweep.SweepSpec;
 import dev.atmsae.sweep.slurm.SlurmJob;
 import dev.atmsae.sweep.slurm.SlurmScript;
-import dev.atmsae.sweep.slurm.SlurmSubmission;
 import dev.atmsae.util.UserError;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -111,7 +110,7 @@ public final class SweepCommand implements Callable<Integer> {
         cluster.check(spec.commandLine(), status == null ? null : "--status");
         PrintWriter stdout = spec.commandLine().getOut();
         if (status != null) {
-            return ClusterOptions.printStatus(status, plan -> plan, plan -> List.of(), stdout);
+            return ClusterOptions.printStatus(status, stdout);
         }
         if (out == null) {
             throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=DIR'");
@@ -228,33 +227,14 @@ public final class SweepCommand implements Callable<Integer> {
      */
     private int submit(Plan plan) {
         int total = plan.size(Sweep.STAGE);
-        List<Integer> todo = new ArrayList<>();
-        for (int i = 0; i < total; i++) {
-            if (!Files.exists(plan.runDir(Sweep.STAGE, i).resolve("result.json"))) {
-                todo.add(i);
-            }
-        }
+        List<Integer> todo = ClusterOptions.unfinishedTasks(plan, Sweep.STAGE);
         Path absOut = out.toAbsolutePath().normalize();
         List<SlurmJob> jobs = new ArrayList<>();
-        if (!todo.isEmpty()) {
-            List<String> command = new ArrayList<>(List.of("sweep", "--out", absOut.toString(), "--task",
-                    SlurmJob.TASK_ID));
-            command.addAll(cluster.engineArgs(engine, threads));
-            jobs.add(new SlurmJob(Sweep.STAGE, todo, command));
-        }
+        cluster.taskArray("sweep", absOut, Sweep.STAGE, false, todo, engine, threads).ifPresent(jobs::add);
         jobs.add(new SlurmJob("merge", null, List.of("sweep", "--out", absOut.toString(), "--merge")));
-        SlurmSubmission submission = new SlurmSubmission(cluster.resources(), absOut, plan.cwd(), cluster.launcher(),
-                ClusterOptions.header("sweep", out));
-        PrintWriter stdout = spec.commandLine().getOut();
-        if (cluster.dryRun) {
-            submission.dryRun(jobs, stdout);
-            return 0;
-        }
-        List<SlurmSubmission.Submitted> submitted = submission.submit(jobs);
-        stdout.println(todo.isEmpty() ? "nothing to train: all " + total + " runs have finished"
-                : "submitted " + todo.size() + " of " + total + " runs");
-        ClusterOptions.printSubmitted(submitted, "sweep", out, stdout);
-        return 0;
+        return cluster.submit(jobs, "sweep", out, plan.cwd(), todo.isEmpty()
+                ? "nothing to train: all " + total + " runs have finished"
+                : "submitted " + todo.size() + " of " + total + " runs", spec.commandLine().getOut());
     }
 
     private void printTable(MarkdownTable table) {

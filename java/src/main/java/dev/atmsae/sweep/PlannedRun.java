@@ -1,6 +1,7 @@
 package dev.atmsae.sweep;
 
 import dev.atmsae.core.TrainConfig;
+import dev.atmsae.util.UserError;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -37,7 +38,7 @@ public record PlannedRun(int task, String name, String group, Path dir, double t
                     Path.of((String) m.get("dir")), ((Number) m.get("target_l0")).doubleValue(),
                     TrainConfig.fromMap((Map<String, Object>) m.get("config")));
         } catch (RuntimeException e) {
-            throw dev.atmsae.util.UserError.inFile(planFile, "run " + name + ": " + e.getMessage());
+            throw UserError.inFile(planFile, "run " + name + ": " + e.getMessage());
         }
     }
 
