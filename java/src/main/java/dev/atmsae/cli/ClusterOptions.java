@@ -101,6 +101,13 @@ final class ClusterOptions {
         }
     }
 
+    /** Every mode but --status works on --out: a usage error without it. */
+    static void requireOut(CommandLine cli, Path out) {
+        if (out == null) {
+            throw new CommandLine.ParameterException(cli, "Missing required option: '--out=DIR'");
+        }
+    }
+
     /** The task index: --task I, or from $SLURM_ARRAY_TASK_ID / $JOB_COMPLETION_INDEX. */
     int taskIndex() {
         String value = task;

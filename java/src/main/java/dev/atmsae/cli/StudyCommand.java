@@ -81,9 +81,7 @@ public final class StudyCommand implements Callable<Integer> {
         if (status != null) {
             return ClusterOptions.printStatus(status, stdout);
         }
-        if (out == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=DIR'");
-        }
+        ClusterOptions.requireOut(spec.commandLine(), out);
         if (cluster.task != null) {
             if (stage == null) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "--task needs --stage screen|confirm");

@@ -112,9 +112,7 @@ public final class SweepCommand implements Callable<Integer> {
         if (status != null) {
             return ClusterOptions.printStatus(status, stdout);
         }
-        if (out == null) {
-            throw new CommandLine.ParameterException(spec.commandLine(), "Missing required option: '--out=DIR'");
-        }
+        ClusterOptions.requireOut(spec.commandLine(), out);
         if (cluster.task != null) {
             return task();
         }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * <p>To compare a local run with a run of the same plan as tasks, the local output directory is moved aside and the
  * tasks write to the same path, so the paths the runs record are the same.
  */
-class ClusterModesTest {
+public class ClusterModesTest {
     @TempDir
     Path tmp;
 
@@ -179,7 +179,8 @@ class ClusterModesTest {
         assertTrue(study.out().contains("#SBATCH --dependency=afterok:<job id of select>"), study.out());
     }
 
-    static final String STUDY = """
+    /** A reduced study: one baseline, two ATM centres, screening at one L0, confirmation of the best at two. */
+    public static final String STUDY = """
             {
               "name": "reduced study (cluster modes test)",
               "data": {"synth": {"tokens": 8000, "eval_tokens": 1500, "d": 16, "trees": 2, "children": 3,

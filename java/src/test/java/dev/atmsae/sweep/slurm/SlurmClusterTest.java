@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.atmsae.cli.Main;
+import dev.atmsae.sweep.ClusterModesTest;
 import dev.atmsae.sweep.SameOutput;
 import java.io.PrintWriter;
 import java.io.StringWriter;
@@ -219,19 +220,7 @@ class SlurmClusterTest {
     @Order(5)
     void aStudyThroughSlurmSelectsAndReportsWhatTheLocalStudyDoes() throws Exception {
         Path config = tmp.resolve("study.json");
-        Files.writeString(config, """
-                {
-                  "name": "reduced study (SLURM test)",
-                  "data": {"synth": {"tokens": 12000, "eval_tokens": 1500, "d": 16, "trees": 2, "children": 3,
-                                     "independent": 4}},
-                  "width": 24, "tokens": 6144, "batch": 256, "eval_tokens": 1024,
-                  "common": {"lr": 0.003},
-                  "baselines": ["topk"],
-                  "atm": {"bases": ["topk", "relu"], "centre": {"atm_mask_rate": 1.0}},
-                  "screen": {"l0": 3, "seed": 1},
-                  "confirm": {"l0": [2, 3], "seeds": [1], "top": 1}
-                }
-                """);
+        Files.writeString(config, ClusterModesTest.STUDY);
         String[] args = {"study", "--config", config.toString(), "--out", "study", "--engine", "cpu", "--threads",
             "1", "--quiet"};
         Path local = dir("local-study");
