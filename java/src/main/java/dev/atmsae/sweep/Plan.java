@@ -92,7 +92,8 @@ public final class Plan {
             Map<String, Object> theirs = comparable(existing);
             if (!mine.equals(theirs)) {
                 throw UserError.inFile(target, "this output directory belongs to another plan ("
-                        + firstDifference(theirs, mine) + "); choose another --out, or delete it to start over");
+                        + firstDifference(theirs, mine) + "); choose another --out, or (none of its tasks running) "
+                        + "delete this plan.json to plan here anew: finished runs of an unchanged configuration are kept");
             }
             return;
         }
@@ -185,7 +186,8 @@ public final class Plan {
         }
         if (!atmsaeVersion().equals(m.get("atmsae"))) {
             throw UserError.inFile(target, "planned by atmsae " + m.get("atmsae") + " but this is atmsae "
-                    + atmsaeVersion() + ": run it with the atmsae that planned it, or plan again into a new --out");
+                    + atmsaeVersion() + ": run it with the atmsae that planned it, or plan again (a new --out, or "
+                    + "delete this plan.json)");
         }
     }
 
