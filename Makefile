@@ -7,7 +7,7 @@ export MAVEN_OPTS ?= --sun-misc-unsafe-memory-access=allow
 MVN := mvn -B
 CACHE ?= $(CURDIR)/.cache
 
-.PHONY: all build test install native emu demo bench device-bundle clean corpus browser
+.PHONY: all build test install native emu demo bench device-bundle clean corpus browser slurm
 
 all: build
 
@@ -27,7 +27,7 @@ build: native
 ## Test: the full suite (Surefire totals must print: never -q). GPU tests skip visibly without a device.
 ## 'install' also checks the API Javadoc and puts jar + sources + Javadoc into the local Maven repository; then the
 ## separate examples/ project is built against that installed artifact and run.
-test: native corpus browser
+test: native corpus browser slurm
 	$(MVN) install
 	$(MVN) -f examples/pom.xml verify
 
@@ -42,6 +42,11 @@ corpus:
 ## Browser: Debian's chromium + chromium-driver for the `atmsae browse` site tests (skipped visibly without them).
 browser:
 	@tools/install-browser.sh
+
+## SLURM: Debian's slurm-wlm daemons + munge (+ slurmdbd, MariaDB for sacct) for the cluster tests, which start a private
+## one-node SLURM with tools/local-slurm.sh (skipped visibly without root and apt).
+slurm:
+	@tools/install-slurm.sh
 
 ## Demo: the main job on the embedded default (MiniLM + Brown corpus); writes demo-out/report.md. On a machine with
 ## no NVIDIA driver the CUDA kernels are not compiled for it (the demo could not run them; `make build` still does).

@@ -4,6 +4,7 @@ import dev.atmsae.core.ArchKind;
 import dev.atmsae.core.TrainConfig;
 import dev.atmsae.engine.Engine;
 import dev.atmsae.eval.synth.SynthFiles;
+import dev.atmsae.sweep.PlannedRun;
 import dev.atmsae.sweep.Sweep;
 import dev.atmsae.sweep.SweepSpec;
 
@@ -19,7 +20,7 @@ import java.util.function.Supplier;
 /**
  * Runs a {@link RegimeMapSpec}: per regime its data (generated once into OUT/data/REGIME when a run has to train),
  * then every width × L0 ×
- * method × seed through {@link Sweep#runOrReuse} into OUT/runs/REGIME/METHOD-wWIDTH-kK-sSEED, so a killed map reruns
+ * method × seed through {@link Sweep#runTask} into OUT/runs/REGIME/METHOD-wWIDTH-kK-sSEED, so a killed map reruns
  * only what had not finished. Widths and L0 targets that round to the same whole number are run once. The cells are
  * {@link StudyAnalysis} cells of one (regime, width) each, so their intervals and readings are a study's.
  */
@@ -122,7 +123,8 @@ public final class RegimeMap {
             return done.map(r -> new StudyRun(c, "map", k, seed, r)).orElse(null);
         }
         ensureData(regime); // only a run that trains needs the data: a map of finished runs generates nothing
-        return new StudyRun(c, "map", k, seed, sweep.runOrReuse(config, k, dir, label));
+        PlannedRun run = new PlannedRun(0, regime.name() + "-" + dir.getFileName(), c.name(), dir, k, config);
+        return new StudyRun(c, "map", k, seed, sweep.runTask(run, label, Sweep.StopRequest.NONE).result());
     }
 
     private Path dataDir(RegimeMapSpec.Regime regime) {

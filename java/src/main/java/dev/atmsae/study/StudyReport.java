@@ -126,9 +126,21 @@ public final class StudyReport {
         return m;
     }
 
+    /**
+     * A map of (key, value) pairs in the order given. Not Map.of: its iteration order changes from JVM to JVM, and
+     * study.json must have the same bytes whichever process writes it (a local study, a cluster's report job).
+     */
+    private static Map<String, Object> ordered(Object... keysAndValues) {
+        Map<String, Object> m = new LinkedHashMap<>();
+        for (int i = 0; i < keysAndValues.length; i += 2) {
+            m.put((String) keysAndValues[i], keysAndValues[i + 1]);
+        }
+        return m;
+    }
+
     private static Map<String, Object> setup(StudySpec spec) {
         Map<String, Object> s = new LinkedHashMap<>();
-        s.put("data", spec.data().synth() != null ? Map.of("synth", spec.data().synth())
+        s.put("data", spec.data().synth() != null ? ordered("synth", spec.data().synth())
                 : ordered("shards", String.valueOf(spec.data().shards()), "probe_set",
                         String.valueOf(spec.data().probeSet())));
         s.put("width", spec.width());
@@ -147,14 +159,6 @@ public final class StudyReport {
     }
 
     /** A map of key, value, key, value … in that order (Map.of's iteration order varies between JVM runs). */
-    private static Map<String, Object> ordered(Object... keyValues) {
-        Map<String, Object> m = new LinkedHashMap<>();
-        for (int i = 0; i < keyValues.length; i += 2) {
-            m.put((String) keyValues[i], keyValues[i + 1]);
-        }
-        return m;
-    }
-
     private static List<Map<String, Object>> ranks(List<StudyAnalysis.Rank> ranks) {
         List<Map<String, Object>> out = new ArrayList<>();
         for (StudyAnalysis.Rank r : ranks) {

@@ -86,13 +86,29 @@ public record StudySpec(String name, Data data, int width, long tokens, int batc
     static final ObjectMapper JSON = new ObjectMapper();
 
     public static StudySpec read(Path file) {
-        Map<String, Object> m;
-        try {
-            m = JSON.readValue(Files.readString(file), new TypeReference<LinkedHashMap<String, Object>>() { });
-        } catch (IOException e) {
-            throw UserError.inFile(file, "cannot read study config: " + e.getMessage());
+        return Source.read(file).spec();
+    }
+
+    /**
+     * A study config as read: its file (absolute), its keys as written, and the spec they give. A plan keeps the file
+     * and the keys, so that every task and the merge see the study exactly as it was planned.
+     */
+    public record Source(Path file, Map<String, Object> keys, StudySpec spec) {
+        public static Source read(Path file) {
+            Map<String, Object> m;
+            try {
+                m = JSON.readValue(Files.readString(file), new TypeReference<LinkedHashMap<String, Object>>() { });
+            } catch (IOException e) {
+                throw UserError.inFile(file, "cannot read study config: " + e.getMessage());
+            }
+            return of(file, m);
         }
-        return fromMap(m, file.toAbsolutePath().getParent(), file);
+
+        /** The spec of {@code keys}, read from {@code file} (relative paths in it are relative to its directory). */
+        public static Source of(Path file, Map<String, Object> keys) {
+            Path abs = file.toAbsolutePath().normalize();
+            return new Source(abs, keys, fromMap(keys, abs.getParent(), file));
+        }
     }
 
     static StudySpec fromMap(Map<String, Object> m, Path base, Path file) {

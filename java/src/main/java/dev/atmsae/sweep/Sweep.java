@@ -23,6 +23,7 @@ import dev.atmsae.io.AtomicFiles;
 import dev.atmsae.io.SaeLoader;
 import dev.atmsae.io.SaeWeights;
 import dev.atmsae.core.TrainConfig;
+import dev.atmsae.train.Checkpoint;
 import dev.atmsae.train.Trainer;
 import dev.atmsae.util.UserError;
 import java.io.IOException;
@@ -46,15 +47,30 @@ import java.util.function.Supplier;
 /**
  * Runs a {@link SweepSpec}: trains every (architecture, L0 target, seed) SAE, evaluates it, and writes one
  * {@code result.json} per run plus {@code sweep.json} with all of them. A run whose {@code result.json} already
- * exists is not trained again, so an interrupted sweep continues where it stopped.
+ * exists is not trained again, so an interrupted sweep continues where it stopped; a run that left a checkpoint
+ * continues from it.
+ *
+ * <p>The same sweep runs as separate processes too (a cluster's job array): {@link #plan()} writes every run into
+ * {@code plan.json}, {@link #runTask} trains and evaluates one run of it, and {@link #merge} writes {@code sweep.json}
+ * from the runs that finished. A local {@link #run()} is exactly plan, every task, merge, so both give the same bytes.
  */
 public final class Sweep {
     static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+
+    /**
+     * Test hook: milliseconds every training step of a run started by {@link #runTask} waits, so that a test can
+     * signal a task reliably mid-training. Unset (the default) waits nothing.
+     */
+    public static final String STEP_DELAY_PROPERTY = "atmsae.test.stepDelayMillis";
+
+    /** The stage name of a sweep's runs in its plan. */
+    public static final String STAGE = "sweep";
 
     private final SweepSpec spec;
     private final Supplier<Engine> engines;
     private final PrintStream log;
     private final int parallelRuns;
+    private long checkpointEvery;
     private Inputs inputs;
 
     public Sweep(SweepSpec spec, Supplier<Engine> engines, PrintStream log) {
@@ -77,6 +93,42 @@ public final class Sweep {
     }
 
     /**
+     * Also writes a checkpoint every {@code steps} training steps (0, the default: only when a task is asked to stop),
+     * so that a run killed without warning loses at most that many steps. Results do not depend on it.
+     */
+    public Sweep withCheckpointEvery(long steps) {
+        if (steps < 0) {
+            throw new UserError("--checkpoint-every must be ≥ 0, got " + steps);
+        }
+        this.checkpointEvery = steps;
+        return this;
+    }
+
+    public SweepSpec spec() {
+        return spec;
+    }
+
+    /** Every run in sweep order (architecture, then L0 target, then seed), each in OUT/runs/NAME. */
+    public List<PlannedRun> plannedRuns() {
+        List<PlannedRun> runs = new ArrayList<>();
+        for (ArchKind arch : spec.archs()) {
+            for (double l0 : spec.targetL0s()) {
+                for (long seed : spec.seeds()) {
+                    String name = SweepSpec.runName(arch, l0, seed);
+                    runs.add(new PlannedRun(runs.size(), name, arch.id(), spec.out().resolve("runs").resolve(name), l0,
+                            configFor(arch, l0, seed)));
+                }
+            }
+        }
+        return runs;
+    }
+
+    /** This sweep's plan: every run of {@link #plannedRuns()} as the single stage {@value #STAGE}. */
+    public Plan plan() {
+        return Plan.of(STAGE, spec.toPlanMap(), Map.of(), Map.of(STAGE, plannedRuns()));
+    }
+
+    /**
      * Trains and evaluates every run; returns the per-run results in sweep order. With one run at a time, run i is
      * evaluated on a second thread while run i + 1 trains: training and evaluation each leave part of the machine idle
      * (serial set-up, file I/O, the tail of a parallel loop), and the two fill each other's gaps. Every result is computed exactly as in
@@ -84,9 +136,9 @@ public final class Sweep {
      * deterministic — only the wall clock changes.
      */
     public List<RunResult> run() {
+        plan().claim(spec.out());
+        List<PlannedRun> planned = plannedRuns();
         List<Future<RunResult>> results = new ArrayList<>();
-        int total = spec.archs().size() * spec.targetL0s().size() * spec.seeds().size();
-        int index = 0;
         ExecutorService evaluator = Executors.newFixedThreadPool(parallelRuns,
                 r -> {
                     Thread t = new Thread(r, "atmsae-sweep-run");
@@ -94,34 +146,23 @@ public final class Sweep {
                     return t;
                 });
         try {
-            for (ArchKind arch : spec.archs()) {
-                for (double l0 : spec.targetL0s()) {
-                    for (long seed : spec.seeds()) {
-                        index++;
-                        Path dir = spec.out().resolve("runs").resolve(SweepSpec.runName(arch, l0, seed));
-                        String label = "[" + index + "/" + total + "] ";
-                        TrainConfig config = configFor(arch, l0, seed);
-                        RunResult done = reusedOrRecorded(config, dir, label);
-                        if (done != null) {
-                            results.add(CompletableFuture.completedFuture(done));
-                        } else if (parallelRuns == 1) {
-                            Trained trained = train(config, l0, dir);
-                            results.add(evaluator.submit(() -> evaluateAndWrite(trained)));
-                        } else {
-                            results.add(evaluator.submit(() -> evaluateAndWrite(train(config, l0, dir))));
-                        }
-                    }
+            for (PlannedRun run : planned) {
+                String label = "[" + (run.task() + 1) + "/" + planned.size() + "] ";
+                RunResult done = reusedOrRecorded(run, label);
+                if (done != null) {
+                    results.add(CompletableFuture.completedFuture(done));
+                } else if (parallelRuns == 1) {
+                    Trained trained = trainOrFail(run, StopRequest.NONE);
+                    results.add(evaluator.submit(() -> evaluateAndWrite(trained)));
+                } else {
+                    results.add(evaluator.submit(() -> evaluateAndWrite(trainOrFail(run, StopRequest.NONE))));
                 }
             }
             List<RunResult> all = new ArrayList<>();
             for (Future<RunResult> f : results) {
                 all.add(await(f));
             }
-            Map<String, Object> sweep = new LinkedHashMap<>();
-            sweep.put("spec", describe());
-            sweep.put("runs", all.stream().map(RunResult::toMap).toList());
-            sweep.put("aggregate", Aggregate.of(all).stream().map(Aggregate::toMap).toList());
-            write(spec.out().resolve("sweep.json"), sweep);
+            writeSweepJson(all, List.of());
             return all;
         } finally {
             evaluator.shutdown();
@@ -134,10 +175,154 @@ public final class Sweep {
         }
     }
 
+    /** Writes sweep.json: the spec, every finished run and the aggregate; runs that did not finish are named. */
+    private void writeSweepJson(List<RunResult> finished, List<String> unfinished) {
+        Map<String, Object> sweep = new LinkedHashMap<>();
+        sweep.put("spec", spec.describe());
+        sweep.put("runs", finished.stream().map(RunResult::toMap).toList());
+        sweep.put("aggregate", Aggregate.of(finished).stream().map(Aggregate::toMap).toList());
+        if (!unfinished.isEmpty()) {
+            sweep.put("unfinished", unfinished);
+        }
+        write(spec.out().resolve("sweep.json"), sweep);
+    }
+
+    /**
+     * What {@link #merge} found: the finished runs in plan order (written to sweep.json), and the runs that have no
+     * result, each with why (failed: its one line; else pending or running).
+     */
+    public record Merged(List<RunResult> finished, Map<String, String> unfinished) {
+    }
+
+    /**
+     * Writes sweep.json from the runs of {@code plan} that finished, in plan order, and names those that did not. No
+     * finished run at all is a one-line error (there is nothing to report).
+     */
+    public Merged merge(Plan plan) {
+        List<RunResult> finished = new ArrayList<>();
+        Map<String, String> unfinished = new LinkedHashMap<>();
+        for (int i = 0; i < plan.size(STAGE); i++) {
+            String name = plan.runName(STAGE, i);
+            try {
+                PlannedRun run = plan.run(STAGE, i);
+                Optional<RunResult> done = finished(run.config(), run.dir());
+                if (done.isPresent()) {
+                    finished.add(done.get());
+                } else {
+                    unfinished.put(name, whyUnfinished(name));
+                }
+            } catch (UserError e) {
+                unfinished.put(name, "failed: " + e.getMessage());
+            }
+        }
+        if (finished.isEmpty()) {
+            throw UserError.inFile(plan.file(), "no run has finished yet, so there is nothing to merge ("
+                    + unfinished.size() + " unfinished; first: " + unfinished.entrySet().iterator().next() + ")");
+        }
+        writeSweepJson(finished, List.copyOf(unfinished.keySet()));
+        return new Merged(finished, unfinished);
+    }
+
+    /** Why a run has no result, from its task record: "failed: ...", "stopped: ...", "running" or "pending". */
+    public String whyUnfinished(String name) {
+        return TaskRecord.read(spec.out(), name).map(r -> r.message() == null ? r.state()
+                : r.state() + ": " + r.message()).orElse("pending");
+    }
+
+    /** How a task ended. */
+    public enum TaskState {
+        /** an earlier task had finished the run; it was kept as it is */
+        REUSED,
+        /** trained and evaluated now */
+        FINISHED,
+        /** asked to stop (a signal): a checkpoint was written and the run continues when the task runs again */
+        STOPPED
+    }
+
+    /** A task's outcome; {@code result} is null when stopped. */
+    public record TaskOutcome(TaskState state, RunResult result, String message) {
+    }
+
+    /** Where a task's stop request comes from: the reason once one arrived ("SIGTERM"), else null. */
+    @FunctionalInterface
+    public interface StopRequest {
+        /** Never asks to stop. */
+        StopRequest NONE = () -> null;
+
+        String reason();
+    }
+
+    /**
+     * Runs one planned run as a task: kept as it is when an earlier task finished it, continued from its checkpoint
+     * when one stopped it, else trained from the start; then evaluated. The task's state goes to its
+     * {@link TaskRecord}; a failure is recorded there (its one line) and rethrown. When {@code stop} reports a reason
+     * mid-training, the run writes a checkpoint at the next step and the task ends {@link TaskState#STOPPED}.
+     */
+    public TaskOutcome runTask(PlannedRun run, String label, StopRequest stop) {
+        RunResult done = recordingFailure(run, () -> reusedOrRecorded(run, label));
+        if (done != null) {
+            return new TaskOutcome(TaskState.REUSED, done, null);
+        }
+        Trained trained = recordingFailure(run, () -> train(run, stop));
+        if (trained.stopped() != null) {
+            String message = trained.stopped();
+            TaskRecord.now(TaskRecord.STOPPED, message).write(spec.out(), run.name());
+            say("%s%s: %s", label, run.name(), message);
+            return new TaskOutcome(TaskState.STOPPED, null, message);
+        }
+        return new TaskOutcome(TaskState.FINISHED, evaluateAndWrite(trained), null);
+    }
+
+    /**
+     * Runs task {@code index} of a stage of {@code plan} (see {@link #runTask}). Its plan entry is read here: a broken
+     * one (a bad setting) fails this task alone, recorded like any other failure.
+     */
+    public TaskOutcome runPlanned(Plan plan, String stage, int index, String label, StopRequest stop) {
+        PlannedRun run;
+        try {
+            run = plan.run(stage, index);
+        } catch (UserError e) {
+            if (index >= 0 && index < plan.size(stage)) {
+                TaskRecord.now(TaskRecord.FAILED, e.getMessage()).write(spec.out(), plan.runName(stage, index));
+            }
+            throw e;
+        }
+        return runTask(run, label, stop);
+    }
+
+    /** Runs {@code work} for a run; a failure is recorded in the run's {@link TaskRecord} (its one line), then rethrown. */
+    private <T> T recordingFailure(PlannedRun run, Supplier<T> work) {
+        try {
+            return work.get();
+        } catch (RuntimeException e) {
+            String why = e instanceof UserError ? e.getMessage() : "internal error: " + e;
+            TaskRecord.now(TaskRecord.FAILED, why).write(spec.out(), run.name());
+            throw e;
+        }
+    }
+
     private RunResult evaluateAndWrite(Trained trained) {
-        RunResult r = evaluate(trained);
-        write(trained.dir().resolve("result.json"), r.toMap());
+        RunResult r = recordingFailure(trained.run(), () -> evaluate(trained));
+        write(trained.run().dir().resolve("result.json"), r.toMap());
+        deleteCheckpoint(trained.run().dir());
+        TaskRecord.now(TaskRecord.DONE, null).write(spec.out(), trained.run().name());
         return r;
+    }
+
+    /** A finished run needs no checkpoint: dropping it leaves the run directory as an uninterrupted run leaves it. */
+    private static void deleteCheckpoint(Path runDir) {
+        Path dir = Checkpoint.dirOf(runDir);
+        if (!Files.isDirectory(dir)) {
+            return;
+        }
+        try (var files = Files.list(dir)) {
+            for (Path f : files.toList()) {
+                Files.deleteIfExists(f);
+            }
+            Files.deleteIfExists(dir);
+        } catch (IOException e) {
+            throw UserError.inFile(dir, "cannot remove the finished run's checkpoint: " + e.getMessage());
+        }
     }
 
     /** The result of an evaluation, its failure rethrown as it was thrown (a UserError stays one line). */
@@ -159,28 +344,20 @@ public final class Sweep {
     }
 
     /**
-     * One run of {@code config} (L0 target {@code l0}) into {@code dir} on the spec's data and evaluation sets: read
-     * from {@code dir/result.json} when an earlier invocation finished it, else trained, evaluated and written there
-     * (a run killed before its result.json restarts). A reused run must have been trained with the same
-     * configuration (train_config.json beside it).
-     */
-    public RunResult runOrReuse(TrainConfig config, double l0, Path dir, String label) {
-        RunResult done = reusedOrRecorded(config, dir, label);
-        return done != null ? done : evaluateAndWrite(train(config, l0, dir));
-    }
-
-    /**
-     * The result of the run in {@code dir} if an earlier invocation finished it; else null, once the run about to
+     * The result of the run in its directory if an earlier invocation finished it; else null, once the run about to
      * train is announced and its configuration written beside it.
      */
-    private RunResult reusedOrRecorded(TrainConfig config, Path dir, String label) {
-        Optional<RunResult> done = finished(config, dir);
+    private RunResult reusedOrRecorded(PlannedRun run, String label) {
+        Path dir = run.dir();
+        Optional<RunResult> done = finished(run.config(), dir);
         if (done.isPresent()) {
             say("%s%s: done before, reusing %s", label, dir.getFileName(), dir.resolve("result.json"));
             return done.get();
         }
-        say("%s%s: training", label, dir.getFileName());
-        write(dir.resolve("train_config.json"), config.toMap());
+        say("%s%s: %s", label, dir.getFileName(), Checkpoint.exists(dir) ? "continuing from its checkpoint"
+                : "training");
+        TaskRecord.now(TaskRecord.RUNNING, null).write(spec.out(), run.name());
+        write(dir.resolve("train_config.json"), run.config().toMap());
         return null;
     }
 
@@ -226,24 +403,60 @@ public final class Sweep {
     private record Inputs(ProbeSet probeSet, Probes probes, SynthGenerator truth) {
     }
 
-    /** What training leaves for the evaluation of a run. */
-    private record Trained(TrainConfig config, double l0, Path dir, Map<String, Object> summary) {
+    /** What training leaves for the evaluation of a run; {@code stopped} says where a stopped run stands. */
+    private record Trained(PlannedRun run, Map<String, Object> summary, String stopped) {
     }
 
-    private Trained train(TrainConfig config, double l0, Path dir) {
+    /** Trains a run that must complete (no stop request can reach it). */
+    private Trained trainOrFail(PlannedRun run, StopRequest stop) {
+        Trained t = recordingFailure(run, () -> train(run, stop));
+        if (t.stopped() != null) {
+            throw new UserError("sweep: run " + run.dir() + " stopped early (" + t.stopped() + ")");
+        }
+        return t;
+    }
+
+    /**
+     * Trains a run, continuing from the checkpoint in its directory when there is one (bitwise as if it had never
+     * stopped). Stops with a checkpoint at the next step once {@code stop} gives a reason.
+     */
+    private Trained train(PlannedRun run, StopRequest stop) {
+        TrainConfig config = run.config();
+        Path dir = run.dir();
         long seed = config.seed();
+        Checkpoint.State resume = null;
+        if (Checkpoint.exists(dir)) {
+            resume = Checkpoint.read(dir);
+            if (!TrainConfig.fromMap(resume.config()).equals(config)) {
+                throw UserError.inFile(Checkpoint.dirOf(dir), "this checkpoint is of another configuration than the "
+                        + "planned run; delete " + dir + " to train it afresh");
+            }
+        }
         Map<String, Object> metadata = new LinkedHashMap<>(spec.metadata());
         metadata.putIfAbsent("dataset_path", spec.data().toString());
         ActivationLoader.Options loader = ActivationLoader.Options.defaults(config.batchSize()).withSeed(seed);
         Trainer.DataSource source = start -> ActivationLoader.open(spec.data(), loader.withStartBatch(start));
         Trainer.Options options = Trainer.Options.defaults(dir, spec.tokens()).withQuiet(spec.quiet())
                 .withMetricsEvery(Math.max(1, (int) (Trainer.stepsFor(spec.tokens(), config.batchSize()) / 100)))
-                .withMetadata(metadata).withProgress(log);
+                .withCheckpointEvery(checkpointEvery).withMetadata(metadata).withProgress(log);
+        long stepDelay = Long.getLong(STEP_DELAY_PROPERTY, 0L);
         long t0 = System.nanoTime();
         try (Engine engine = engines.get()) {
-            Trainer.Result trained = new Trainer(engine, config, source, options).run();
+            Trainer trainer = new Trainer(engine, config, source, options);
+            trainer.withStepListener((step, total, metrics, tokensPerSecond) -> {
+                String reason = stop.reason();
+                if (reason != null) {
+                    trainer.requestStop(reason);
+                }
+                if (stepDelay > 0) {
+                    sleep(stepDelay);
+                }
+            });
+            Trainer.Result trained = trainer.run(resume);
             if (!trained.completed()) {
-                throw new UserError("sweep: run " + dir + " stopped early (" + trained.stopReason() + ")");
+                return new Trained(run, null, String.format(java.util.Locale.ROOT,
+                        "stopped by %s at step %d of %d; the checkpoint in %s continues it", trained.stopReason(),
+                        trained.step(), trained.totalSteps(), Checkpoint.dirOf(dir)));
             }
             Map<String, Object> trainSummary = new LinkedHashMap<>();
             trainSummary.put("seconds", (System.nanoTime() - t0) / 1e9);
@@ -251,11 +464,20 @@ public final class Sweep {
             trainSummary.put("tokens_per_s", trained.summary().get("tokens_per_s"));
             trainSummary.put("stall_fraction", trained.summary().get("stall_fraction"));
             trainSummary.put("engine", engine.describe());
-            return new Trained(config, l0, dir, trainSummary);
+            return new Trained(run, trainSummary, null);
         }
     }
 
-    private RunResult evaluate(Trained run) {
+    private static void sleep(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private RunResult evaluate(Trained trained) {
+        PlannedRun run = trained.run();
         Path dir = run.dir();
         ProbeSet probeSet = inputs().probeSet();
         Probes probes = inputs().probes();
@@ -289,10 +511,10 @@ public final class Sweep {
                 AtomicFiles.writeString(dir.resolve("truth.json"), SynthReportWriter.json(report));
                 truthSummary = summarize(report);
             }
-            Map<String, Object> trainSummary = new LinkedHashMap<>(run.summary());
+            Map<String, Object> trainSummary = new LinkedHashMap<>(trained.summary());
             double masked = MaskActivity.maskedCodeFraction(dir.resolve("metrics.jsonl"));
             trainSummary.put("masked_code_fraction", Double.isFinite(masked) ? masked : null);
-            return new RunResult(run.config().arch().id(), run.l0(), run.config().seed(), dir.toString(), core,
+            return new RunResult(run.config().arch().id(), run.targetL0(), run.seed(), dir.toString(), core,
                     absorption, sparseProbing, truthSummary, trainSummary);
         }
     }
@@ -337,23 +559,6 @@ public final class Sweep {
             m.remove("target_l0");
         }
         return TrainConfig.fromMap(m);
-    }
-
-    private Map<String, Object> describe() {
-        Map<String, Object> d = new LinkedHashMap<>();
-        d.put("data", spec.data().toString());
-        d.put("eval_data", spec.evalData() == null ? null : spec.evalData().toString());
-        d.put("archs", spec.archs().stream().map(ArchKind::id).toList());
-        d.put("target_l0s", spec.targetL0s());
-        d.put("seeds", spec.seeds());
-        d.put("width", spec.width());
-        d.put("tokens", spec.tokens());
-        d.put("batch", spec.batch());
-        d.put("eval_tokens", spec.evalTokens());
-        d.put("probe_set", spec.probeSet() == null ? null : spec.probeSet().toString());
-        d.put("truth", spec.truth() == null ? null : spec.truth().toString());
-        d.put("overrides", spec.overrides());
-        return d;
     }
 
     static Map<String, Object> summarize(AbsorptionReport r) {

@@ -1,6 +1,7 @@
 package dev.atmsae.sweep;
 
 import com.fasterxml.jackson.core.type.TypeReference;
+import dev.atmsae.io.AtomicFiles;
 import dev.atmsae.io.Safetensors;
 import dev.atmsae.report.MarkdownTable;
 import dev.atmsae.report.Plots;
@@ -20,6 +21,21 @@ import java.util.Set;
  */
 public final class SweepReport {
     private SweepReport() {
+    }
+
+    /**
+     * Writes the sweep's report into its output directory: sweep.md (the comparison table and the plots) and the PNGs;
+     * returns the table (the CLI prints it).
+     */
+    public static MarkdownTable write(SweepSpec spec, List<RunResult> runs) throws IOException {
+        List<Aggregate> cells = Aggregate.of(runs);
+        MarkdownTable table = table(cells, spec.probeSet() != null, spec.truth() != null);
+        Map<String, String> plots = plots(spec.out(), "", runs, cells);
+        StringBuilder md = new StringBuilder("# atmsae sweep\n\n").append(table.render()).append('\n');
+        plots.forEach((title, file) -> md.append("## ").append(title).append("\n\n![").append(title).append("](")
+                .append(file).append(")\n\n"));
+        AtomicFiles.writeString(spec.out().resolve("sweep.md"), md.toString());
+        return table;
     }
 
     /** The comparison table (rows: architecture × L0 target; columns: the report's metrics as mean ± CI). */

@@ -3,6 +3,7 @@ package dev.atmsae.sweep;
 import dev.atmsae.core.ArchKind;
 import dev.atmsae.util.UserError;
 import java.nio.file.Path;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -43,6 +44,53 @@ public record SweepSpec(Path data, Path evalData, List<ArchKind> archs, List<Dou
         }
         overrides = overrides == null ? Map.of() : overrides;
         metadata = metadata == null ? Map.of() : metadata;
+    }
+
+    /** What sweep.json records under "spec": the inputs and settings that decide every result. */
+    public Map<String, Object> describe() {
+        Map<String, Object> d = new LinkedHashMap<>();
+        d.put("data", data.toString());
+        d.put("eval_data", evalData == null ? null : evalData.toString());
+        d.put("archs", archs.stream().map(ArchKind::id).toList());
+        d.put("target_l0s", targetL0s);
+        d.put("seeds", seeds);
+        d.put("width", width);
+        d.put("tokens", tokens);
+        d.put("batch", batch);
+        d.put("eval_tokens", evalTokens);
+        d.put("probe_set", probeSet == null ? null : probeSet.toString());
+        d.put("truth", truth == null ? null : truth.toString());
+        d.put("overrides", overrides);
+        return d;
+    }
+
+    /** What a {@link Plan} records so that a task can rebuild this spec: {@link #describe()}, the output and metadata. */
+    public Map<String, Object> toPlanMap() {
+        Map<String, Object> m = describe();
+        m.put("out", out.toString());
+        m.put("metadata", metadata);
+        return m;
+    }
+
+    /**
+     * The spec a plan recorded ({@link #toPlanMap()}), run with this process's engine, threads and verbosity (how a
+     * run computes, not what it computes).
+     */
+    @SuppressWarnings("unchecked")
+    public static SweepSpec fromPlanMap(Map<String, Object> m, String engine, Integer threads, boolean quiet) {
+        return new SweepSpec(Path.of((String) m.get("data")), path(m.get("eval_data")),
+                ((List<String>) m.get("archs")).stream().map(ArchKind::parse).toList(),
+                ((List<Number>) m.get("target_l0s")).stream().map(Number::doubleValue).toList(),
+                ((List<Number>) m.get("seeds")).stream().map(Number::longValue).toList(),
+                ((Number) m.get("width")).intValue(), ((Number) m.get("tokens")).longValue(),
+                ((Number) m.get("batch")).intValue(), ((Number) m.get("eval_tokens")).longValue(),
+                path(m.get("probe_set")), path(m.get("truth")), Path.of((String) m.get("out")), engine, threads,
+                new LinkedHashMap<>((Map<String, Object>) m.get("overrides")),
+                new LinkedHashMap<>((Map<String, Object>) m.get("metadata")), quiet);
+    }
+
+    private static Path path(Object p) {
+        return p == null ? null : Path.of((String) p);
     }
 
     /** The directory name of one run, e.g. {@code atm-l0_32-s1}. */

@@ -277,7 +277,8 @@ class StudyTest {
         assertEquals(StudySpec.WIN_BEST_BASELINE, spec.winAgainst());
         Candidate variant = Candidates.expand(spec).get(1);
         assertEquals("matryoshka", variant.arch());
-        assertEquals("6,rest", new Study(spec, dir, null, System.err, true).configFor(variant, 3, 1).matryoshkaGroups());
+        assertEquals("6,rest", new Study(StudySpec.Source.read(config), dir, null, System.err, true).configFor(variant, 3, 1)
+                .matryoshkaGroups());
 
         Files.writeString(config, CONFIG.replace("\"baselines\": [\"topk\", \"relu\"]",
                 "\"baselines\": [\"topk\", {\"name\": \"m\", \"arch\": \"matryoshka\", \"key\": {}}]"));
