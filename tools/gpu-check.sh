@@ -40,8 +40,7 @@ for f in jre/bin/java run-tests.sh run-bench.sh; do
   [[ -x "$here/$f" ]] || { echo "gpu-check: $here/$f missing: run this from an unpacked atmsae-gpu bundle" >&2; exit 64; }
 done
 mkdir -p "$out"
-java=("$here/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED
-      --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -cp "$here/lib/*")
+java=("$here/jre/bin/java" --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED -cp "$here/lib/*")
 start=$SECONDS
 left() { echo $(( budget - (SECONDS - start) )); }
 min() { (( $1 < $2 )) && echo "$1" || echo "$2"; }
