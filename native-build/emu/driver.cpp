@@ -588,24 +588,33 @@ CU_API CUresult cuMemsetD32_v2(CUdeviceptr dst, unsigned value, size_t count) {
 
 // ------------------------------------------------------------------------------------------------ streams, events
 
-CU_API CUresult cuStreamCreate(CUstream* stream, unsigned flags) {
+namespace {
+// A stream or event handle: created with flags up to max_flags, live until destroyed.
+template <typename T>
+CUresult create_handle(std::set<T*>& live, T** out, unsigned flags, unsigned max_flags) {
     std::lock_guard<std::recursive_mutex> g(g_lock);
     if (CUresult r = current_context(); r != CUDA_SUCCESS) return r;
-    if (stream == nullptr || flags > 1) return CUDA_ERROR_INVALID_VALUE;
-    EmuStream* s = new EmuStream;
-    s->flags = flags;
-    g_streams.insert(s);
-    *stream = s;
+    if (out == nullptr || flags > max_flags) return CUDA_ERROR_INVALID_VALUE;
+    T* h = new T;
+    h->flags = flags;
+    live.insert(h);
+    *out = h;
     return CUDA_SUCCESS;
 }
 
-CU_API CUresult cuStreamDestroy_v2(CUstream stream) {
+template <typename T>
+CUresult destroy_handle(std::set<T*>& live, T* h) {
     std::lock_guard<std::recursive_mutex> g(g_lock);
     if (CUresult r = current_context(); r != CUDA_SUCCESS) return r;
-    if (g_streams.erase(stream) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete stream;
+    if (live.erase(h) == 0) return CUDA_ERROR_INVALID_HANDLE;
+    delete h;
     return CUDA_SUCCESS;
 }
+}  // namespace
+
+CU_API CUresult cuStreamCreate(CUstream* stream, unsigned flags) { return create_handle(g_streams, stream, flags, 1); }
+
+CU_API CUresult cuStreamDestroy_v2(CUstream stream) { return destroy_handle(g_streams, stream); }
 
 // Work runs when it is queued, so a stream is always idle.
 CU_API CUresult cuStreamSynchronize(CUstream stream) {
@@ -614,24 +623,9 @@ CU_API CUresult cuStreamSynchronize(CUstream stream) {
     return valid_stream(stream) ? CUDA_SUCCESS : CUDA_ERROR_INVALID_HANDLE;
 }
 
-CU_API CUresult cuEventCreate(CUevent* event, unsigned flags) {
-    std::lock_guard<std::recursive_mutex> g(g_lock);
-    if (CUresult r = current_context(); r != CUDA_SUCCESS) return r;
-    if (event == nullptr || flags > 0xf) return CUDA_ERROR_INVALID_VALUE;
-    EmuEvent* e = new EmuEvent;
-    e->flags = flags;
-    g_events.insert(e);
-    *event = e;
-    return CUDA_SUCCESS;
-}
+CU_API CUresult cuEventCreate(CUevent* event, unsigned flags) { return create_handle(g_events, event, flags, 0xf); }
 
-CU_API CUresult cuEventDestroy_v2(CUevent event) {
-    std::lock_guard<std::recursive_mutex> g(g_lock);
-    if (CUresult r = current_context(); r != CUDA_SUCCESS) return r;
-    if (g_events.erase(event) == 0) return CUDA_ERROR_INVALID_HANDLE;
-    delete event;
-    return CUDA_SUCCESS;
-}
+CU_API CUresult cuEventDestroy_v2(CUevent event) { return destroy_handle(g_events, event); }
 
 CU_API CUresult cuEventRecord(CUevent event, CUstream stream) {
     std::lock_guard<std::recursive_mutex> g(g_lock);
