@@ -41,8 +41,9 @@ thread_local ThreadView* tl_thread __attribute__((tls_model("initial-exec")));
 thread_local BlockView* tl_block __attribute__((tls_model("initial-exec")));
 
 // ------------------------------------------------------------------------------------------------ fibers
-// A context switch that saves the callee-saved registers, MXCSR and the x87 control word on the old stack and
-// restores them from the new one (System V x86-64: everything else is caller-saved across a call).
+// A context switch that saves the callee-saved registers on the old stack and restores them from the new one (System
+// V x86-64: everything else is caller-saved across a call). MXCSR and the x87 control word are callee-saved too, but
+// no kernel changes them: every fiber runs with the host thread's, and the switch stays cheap.
 extern "C" void emu_fiber_switch(void** save_sp, void* to_sp);
 extern "C" void emu_fiber_start();
 asm(R"(
@@ -57,14 +58,8 @@ emu_fiber_switch:
     pushq %r13
     pushq %r14
     pushq %r15
-    subq $8, %rsp
-    stmxcsr (%rsp)
-    fnstcw 4(%rsp)
     movq %rsp, (%rdi)
     movq %rsi, %rsp
-    ldmxcsr (%rsp)
-    fldcw 4(%rsp)
-    addq $8, %rsp
     popq %r15
     popq %r14
     popq %r13
@@ -479,20 +474,18 @@ void fiber_main(Thread* t) {
     __builtin_unreachable();
 }
 
-// A new fiber's stack, laid out as emu_fiber_switch leaves a suspended one: control word slot, r15..rbp (r12 = the
-// thread, r13 = fiber_main), then emu_fiber_start as the return address; 16-byte aligned once it returns there.
+// A new fiber's stack, laid out as emu_fiber_switch leaves a suspended one: r15..rbp (r12 = the thread, r13 =
+// fiber_main), then emu_fiber_start as the return address; 16-byte aligned once it returns there.
 void* fresh_stack(const Stack& s, Thread* t) {
     uintptr_t top = ((uintptr_t)(s.base + s.size)) & ~(uintptr_t)15;
-    uint64_t* sp = (uint64_t*)(top - 80);
-    uint32_t csr[2] = {0x1f80, 0x037f};  // MXCSR and x87 control word at their power-on defaults
-    std::memcpy(&sp[0], csr, 8);
-    sp[1] = 0;                                  // r15
-    sp[2] = 0;                                  // r14
-    sp[3] = (uint64_t)(uintptr_t)&fiber_main;   // r13
-    sp[4] = (uint64_t)(uintptr_t)t;             // r12
-    sp[5] = 0;                                  // rbx
-    sp[6] = 0;                                  // rbp
-    sp[7] = (uint64_t)(uintptr_t)&emu_fiber_start;
+    uint64_t* sp = (uint64_t*)(top - 72);
+    sp[0] = 0;                                  // r15
+    sp[1] = 0;                                  // r14
+    sp[2] = (uint64_t)(uintptr_t)&fiber_main;   // r13
+    sp[3] = (uint64_t)(uintptr_t)t;             // r12
+    sp[4] = 0;                                  // rbx
+    sp[5] = 0;                                  // rbp
+    sp[6] = (uint64_t)(uintptr_t)&emu_fiber_start;
     return sp;
 }
 

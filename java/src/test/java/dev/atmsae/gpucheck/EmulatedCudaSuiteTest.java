@@ -30,8 +30,9 @@ import org.junit.jupiter.params.provider.ValueSource;
  * The CUDA engine's tests (every test tagged {@value EmulatedSuiteMain#TAG}: kernel parity against float64
  * references, training steps against the CPU engine for every architecture and ATM variant, the long run, cuBLAS
  * through FFM, the self-test, atmsae train --engine cuda) run unchanged on the emulated device in a child JVM: in
- * the in-order schedule, three fuzzed ones, and once under AddressSanitizer and UndefinedBehaviorSanitizer. Each run
- * must pass every test and launch every kernel {@link Kernel} lists.
+ * the in-order schedule, three fuzzed ones, and once under AddressSanitizer and UndefinedBehaviorSanitizer (less the
+ * long runs, which repeat the other tests' kernels for many steps at 3-4x the cost there). Each run must pass every
+ * test and launch every kernel {@link Kernel} lists.
  */
 class EmulatedCudaSuiteTest {
     private static final Path OUT = Path.of("target/emulated-cuda");
@@ -66,8 +67,10 @@ class EmulatedCudaSuiteTest {
             Path stats = OUT.resolve("stats-" + tag + ".json");
             Files.deleteIfExists(stats);
             long t0 = System.nanoTime();
+            String[] args = variant == EmulatorBuild.Variant.SANITIZE
+                    ? new String[] {"--exclude-tag", EmulatedSuiteMain.LONG} : new String[0];
             ChildProcess r = EmulatedJvm.run(device, variant, schedule, stats, Map.of(), OUT.resolve("suite-" + tag + ".log"),
-                    EmulatedSuiteMain.class.getName());
+                    EmulatedSuiteMain.class.getName(), args);
             String summary = r.output().lines().filter(l -> l.startsWith("emulated suite:")).findFirst().orElse("no summary");
             System.out.printf("emulated CUDA suite (%s, %s): %s in %.1f s%n", variant.name().toLowerCase(), schedule,
                     summary, (System.nanoTime() - t0) / 1e9);

@@ -21,13 +21,20 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
 public final class EmulatedSuiteMain {
     /** The JUnit tag of the tests that need a CUDA device. */
     public static final String TAG = "cuda";
+    /** Tests that repeat the others' kernels over many steps (left out of the slow sanitized run). */
+    public static final String LONG = "long";
 
     private EmulatedSuiteMain() {
     }
 
+    /** {@code --exclude-tag T} leaves out the tests tagged T as well. */
     public static void main(String[] args) {
-        LauncherDiscoveryRequest request = LauncherDiscoveryRequestBuilder.request()
-                .selectors(selectPackage("dev.atmsae")).filters(TagFilter.includeTags(TAG)).build();
+        LauncherDiscoveryRequestBuilder builder = LauncherDiscoveryRequestBuilder.request()
+                .selectors(selectPackage("dev.atmsae")).filters(TagFilter.includeTags(TAG));
+        if (args.length == 2 && args[0].equals("--exclude-tag")) {
+            builder.filters(TagFilter.excludeTags(args[1]));
+        }
+        LauncherDiscoveryRequest request = builder.build();
         Launcher launcher = LauncherFactory.create();
         SummaryGeneratingListener summary = new SummaryGeneratingListener();
         TestExecutionListener lines = new TestExecutionListener() {

@@ -39,6 +39,7 @@ class LongRunParityTest {
 
     /** CUDA against the CPU engine over {@link #DEVICE}'s steps (GpuLongRun does the same at a GPU's shape). */
     @Tag(EmulatedSuiteMain.TAG)
+    @Tag(EmulatedSuiteMain.LONG)
     @ParameterizedTest
     @EnumSource(ArchKind.class)
     void cudaCurvesFollowTheCpuEngine(ArchKind arch) {

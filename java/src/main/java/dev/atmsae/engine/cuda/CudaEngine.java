@@ -51,6 +51,8 @@ import jcuda.driver.JCudaDriver;
 public final class CudaEngine implements Engine {
     private static final int THREADS = 256;
     private static final int ROW_THREADS = 512;
+    /** Rows shorter than this get 256-thread blocks: a 512-thread block would leave most of its threads idle. */
+    private static final int SHORT_ROW = 1024;
     private static final int COL_TILE = 32;
     private static final int COL_ROWS = 8;
     private static final int PARTIALS = 1024;
@@ -499,8 +501,13 @@ public final class CudaEngine implements Engine {
                     CUfunction_attribute.CU_FUNC_ATTRIBUTE_MAX_DYNAMIC_SHARED_SIZE_BYTES, smem);
             topkSmemSet = smem;
         }
-        launch(Kernel.TOPK_ROWS, b, 1, ROW_THREADS, 1, smem, th, n, k, ta, b,
+        launch(Kernel.TOPK_ROWS, b, 1, rowThreads(n), 1, smem, th, n, k, ta, b,
                 dev(codes.rowPtr()), dev(codes.idx()), dev(codes.val()));
+    }
+
+    /** Threads per block of the one-block-per-row kernels (topk_rows needs at least 256: one per histogram bin). */
+    static int rowThreads(int n) {
+        return n < SHORT_ROW ? 256 : ROW_THREADS;
     }
 
     /**
@@ -547,11 +554,11 @@ public final class CudaEngine implements Engine {
         }
         DevPtr gt = btkGt, eq = btkEq, take = btkTake;
         if (b > 0) {
-            launch(Kernel.BATCHTOPK_ROW_COUNTS, b, 1, ROW_THREADS, 1, 0, th, n, btkState, gt, eq);
+            launch(Kernel.BATCHTOPK_ROW_COUNTS, b, 1, rowThreads(n), 1, 0, th, n, btkState, gt, eq);
         }
         launch(Kernel.BATCHTOPK_ROW_OFFSETS, 1, 1, 1024, 1, 0, gt, eq, b, btkState, dev(codes.rowPtr()), take);
         if (b > 0) {
-            launch(Kernel.BATCHTOPK_COMPACT, b, 1, ROW_THREADS, 1, 0, th, n, btkState, dev(codes.rowPtr()), take,
+            launch(Kernel.BATCHTOPK_COMPACT, b, 1, rowThreads(n), 1, 0, th, n, btkState, dev(codes.rowPtr()), take,
                     dev(codes.idx()), dev(codes.val()));
         }
         int[] state = new int[5];
