@@ -7,18 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import dev.atmsae.api.AtmsaeException;
 import dev.atmsae.api.Sae;
 import dev.atmsae.data.NpyWriter;
-import dev.atmsae.io.NpyArrays;
 import dev.atmsae.io.SaeExport;
 import dev.atmsae.io.SaeWeights;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.StringWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.SplittableRandom;
-import java.util.zip.ZipEntry;
-import java.util.zip.ZipOutputStream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -93,19 +89,7 @@ class NonFiniteWeightsTest {
         wDec[40] = Float.NEGATIVE_INFINITY;
         wDec[41] = Float.NaN;
         Path npz = tmp.resolve("params.npz");
-        Path parts = Files.createDirectories(tmp.resolve("parts"));
-        Object[][] arrays = {{"W_enc", random(r, D * N), new long[] {D, N}}, {"W_dec", wDec, new long[] {N, D}},
-                {"b_enc", random(r, N), new long[] {N}}, {"b_dec", random(r, D), new long[] {D}},
-                {"threshold", random(r, N), new long[] {N}}};
-        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(npz))) {
-            for (Object[] a : arrays) {
-                Path f = parts.resolve(a[0] + ".npy");
-                NpyArrays.writeF32(f, (float[]) a[1], (long[]) a[2]);
-                zip.putNextEntry(new ZipEntry(a[0] + ".npy"));
-                zip.write(Files.readAllBytes(f));
-                zip.closeEntry();
-            }
-        }
+        GemmaScopeCliTest.writeGemmaScope(npz, D, N, random(r, D * N), wDec, random(r, N), random(r, D), random(r, N));
         String expected = npz + ":W_dec.npy: holds 3 non-finite values (1 NaN, 2 Inf) of " + N * D
                 + ", the first at row 0";
         Object[] inspect = cli("inspect", npz.toString());
