@@ -21,9 +21,10 @@ import java.util.Map;
  */
 final class ArchRun {
     /**
-     * A peer whose encoder product runs below this share of the machine's sgemm peak does not count: far enough below
-     * that load on a shared machine does not put an optimised BLAS there (measured 40–60% under a load average of
-     * 10 on 2 cores), while a reference BLAS sits at 2–5%.
+     * A peer whose encoder product runs below this share of the machine's sgemm peak (median over the repetitions)
+     * does not count: far enough below that load on a shared machine does not put an optimised BLAS there (62–100% at
+     * the median under load averages of 8–16 on 2 cores, single repetitions down to 29%), while Debian's reference
+     * BLAS sits at about 2%.
      */
     static final double PEER_GEMM_FLOOR = 0.25;
     /** Ratio targets against the faster peer (issue 8): dense codes, sparse codes, the TopK family. */
