@@ -9,16 +9,17 @@ All float32, parameters stored like atmsae's engine: W_enc [n, d] (row i = laten
 Sparse architectures decode with scipy.sparse when it is importable (the fastest reasonable numpy-stack
 implementation), else with a dense scatter + product; the JSON says which.
 
-Usage: numpy_sae.py --arch atm --d 384 --n 6144 --batch 4096 [--k 64] [--warmup 2] [--reps 5]
+Usage: numpy_sae.py --arch atm --d 384 --n 6144 --batch 4096 [--k 64] [--warmup 2] [--reps 5] [--serve]
        numpy_sae.py --check    (float64 finite-difference check of the relu/topk/batchtopk/matryoshka gradients)
-Prints one JSON object: arch, shape, median seconds per step, tokens/s, the per-repetition times.
+Prints one JSON object: arch, shape, median seconds per step, tokens/s, the per-repetition times, the BLAS it runs and
+the GFLOP/s of its encoder product; --serve answers TrainBench's "steps N" requests instead (peer_serve.py).
 """
 import argparse
-import json
 import sys
-import time
 
 import numpy as np
+
+import peer_serve
 
 try:
     import scipy.sparse as sp
@@ -330,13 +331,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--arch")
     ap.add_argument("--check", action="store_true", help="finite-difference self-check of the gradients, then exit")
-    ap.add_argument("--d", type=int, default=384)
-    ap.add_argument("--n", type=int, default=6144)
-    ap.add_argument("--batch", type=int, default=4096)
     ap.add_argument("--k", type=int, default=64)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--seed", type=int, default=0)
+    peer_serve.add_arguments(ap)
     a = ap.parse_args()
     if a.check:
         return self_check()
@@ -345,19 +342,10 @@ def main():
     rng = np.random.default_rng(a.seed + 1)
     batches = [rng.standard_normal((a.batch, a.d)).astype(F) for _ in range(3)]  # rotated so caches do not flatter
     sae = Sae(a.arch, a.d, a.n, a.batch, a.k, a.seed)
-    for i in range(a.warmup):
-        sae.step(batches[i % 3])
-    times = []
-    for i in range(a.reps):
-        t0 = time.perf_counter()
-        loss = sae.step(batches[i % 3])
-        times.append(time.perf_counter() - t0)
-        if not np.isfinite(loss):
-            raise SystemExit("numpy_sae: non-finite loss")
-    med = float(np.median(times))
-    print(json.dumps({"peer": "numpy", "numpy": np.__version__, "sparse": "scipy" if sp is not None else "dense",
-                      "arch": a.arch, "d": a.d, "n": a.n, "batch": a.batch, "k": a.k,
-                      "median_s": med, "tokens_per_s": a.batch / med, "times_s": times}))
+    xc = batches[0] - sae.p["b_dec"]
+    info = {"peer": "numpy", "numpy": np.__version__, "sparse": "scipy" if sp is not None else "dense",
+            "arch": a.arch, "d": a.d, "n": a.n, "batch": a.batch, "k": a.k, **peer_serve.blas_info()}
+    peer_serve.run(a, info, sae.step, batches, lambda: xc @ sae.p["W_enc"].T, np.isfinite)
 
 
 if __name__ == "__main__":

@@ -3,15 +3,13 @@
 peer's: same architectures, eager, fp32) on the CPU, timed like numpy_sae.py and printing the same JSON line, so that
 TrainBench runs both peers in one invocation. Meant for Debian's python3-torch (/usr/bin/python3).
 
-Usage: torch_cpu_sae.py --arch relu --d 384 --n 6144 --batch 4096 [--k 32] [--warmup 2] [--reps 5] [--threads N]
+Usage: torch_cpu_sae.py --arch relu --d 384 --n 6144 --batch 4096 [--k 32] [--warmup 2] [--reps 5] [--threads N] [--serve]
+Prints the JSON of numpy_sae.py (with the BLAS PyTorch runs and its encoder product's GFLOP/s); --serve: see peer_serve.py.
 Exits 2 with "SKIPPED: ..." on stderr when torch cannot be imported.
 """
 import argparse
-import json
 import os
-import statistics
 import sys
-import time
 
 try:
     import torch
@@ -20,19 +18,16 @@ except ImportError as e:
     sys.exit(2)
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import peer_serve  # noqa: E402
 from torch_sae import Sae, make_step  # noqa: E402  (the GPU peer's model and step, shared)
 
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--arch", required=True)
-    ap.add_argument("--d", type=int, default=384)
-    ap.add_argument("--n", type=int, default=6144)
-    ap.add_argument("--batch", type=int, default=4096)
     ap.add_argument("--k", type=int, default=32)
-    ap.add_argument("--warmup", type=int, default=2)
-    ap.add_argument("--reps", type=int, default=5)
     ap.add_argument("--threads", type=int, default=os.cpu_count())
+    peer_serve.add_arguments(ap)
     a = ap.parse_args()
     # Debian's build starts with one thread on some machines; give it as many as atmsae gets.
     torch.set_num_threads(a.threads)
@@ -41,19 +36,15 @@ def main():
     sae = Sae(a.arch, a.d, a.n, a.k, a.batch, device)
     step, _ = make_step(sae, a.arch, "fp32", sae.loss, device)
     xs = [torch.randn(a.batch, a.d) for _ in range(3)]  # rotated so caches do not flatter
-    for i in range(a.warmup):
-        step(xs[i % 3])
-    times = []
-    for i in range(a.reps):
-        t0 = time.perf_counter()
-        loss = step(xs[i % 3])
-        times.append(time.perf_counter() - t0)
-        if not torch.isfinite(loss):
-            raise SystemExit("torch_cpu_sae: non-finite loss")
-    med = statistics.median(times)
-    print(json.dumps({"peer": "torch", "torch": torch.__version__, "threads": torch.get_num_threads(),
-                      "sparse": "embedding_bag" if a.arch == "topk" else "dense", "arch": a.arch, "d": a.d, "n": a.n,
-                      "batch": a.batch, "k": a.k, "median_s": med, "tokens_per_s": a.batch / med, "times_s": times}))
+
+    def encoder():
+        with torch.no_grad():
+            return (xs[0] - sae.b_dec) @ sae.w_enc.t()
+
+    info = {"peer": "torch", "torch": torch.__version__, "threads": torch.get_num_threads(),
+            "sparse": "embedding_bag" if a.arch == "topk" else "dense", "arch": a.arch, "d": a.d, "n": a.n,
+            "batch": a.batch, "k": a.k, **peer_serve.blas_info()}
+    peer_serve.run(a, info, step, xs, encoder, lambda loss: bool(torch.isfinite(loss)))
 
 
 if __name__ == "__main__":

@@ -175,11 +175,10 @@ public final class NpyArrays {
     }
 
     private static void checkFinite(Object path, float[] f, long[] shape) {
-        long cols = shape.length < 2 ? 1 : shape[1];
-        for (int i = 0; i < f.length; i++) {
-            if (!Float.isFinite(f[i])) {
-                throw UserError.inFile(path, "non-finite value " + f[i] + " at row " + (i / cols));
-            }
+        NonFiniteCount bad = NonFiniteCount.of(f);
+        if (bad.any()) {
+            long cols = shape.length < 2 ? 1 : shape[1];
+            throw UserError.inFile(path, "holds " + bad.describe() + ", the first at row " + bad.first() / cols);
         }
     }
 }

@@ -49,7 +49,8 @@ import java.util.zip.ZipFile;
  *   <li>{@code reshape_activations: hook_z} only flattens [heads, d_head] to d_in; inputs here are already flat.</li>
  * </ul>
  * Anything else — another architecture (e.g. gated), extra tensors (e.g. {@code scaling_factor}), shapes that
- * disagree with cfg.json — is refused with one line naming the file and the problem ({@link UserError}).
+ * disagree with cfg.json, a weight tensor holding NaN or Inf (named, with the count) — is refused with one line naming
+ * the file and the problem ({@link UserError}).
  */
 public final class SaeLoader {
     /** Gemma Scope's weights file name. */
@@ -170,7 +171,7 @@ public final class SaeLoader {
                 checkShape(weightsPath, "threshold", r.info("threshold").shape(), implied, dSae);
             }
             for (String name : want) {
-                t.put(name, r.floats(name));
+                t.put(name, requireFinite(weightsPath, name, r.floats(name)));
             }
         }
         Map<String, Object> meta = cfg.path("metadata").isObject()
@@ -231,6 +232,7 @@ public final class SaeLoader {
                 String name = e.getName().endsWith(".npy") ? e.getName().substring(0, e.getName().length() - 4)
                         : e.getName();
                 try (InputStream in = zip.getInputStream(e)) {
+                    // refuses NaN/Inf with the count, naming the archive and the entry (e.g. params.npz:W_enc.npy)
                     arrays.put(name, NpyArrays.parse(npz + ":" + e.getName(), in.readAllBytes()));
                 }
             }
@@ -317,6 +319,19 @@ public final class SaeLoader {
     }
 
     // ------------------------------------------------------------------ checks
+
+    /**
+     * Refuses a tensor holding NaN or ±Inf, as read (before folding, which would spread one bad value over a whole
+     * b_enc): a corrupted export or a bad conversion otherwise evaluates to plausible-looking metrics.
+     */
+    private static float[] requireFinite(Path file, String tensor, float[] values) {
+        NonFiniteCount bad = NonFiniteCount.of(values);
+        if (bad.any()) {
+            throw UserError.inFile(file, "tensor '" + tensor + "' holds " + bad.describe()
+                    + "; refusing to load an SAE with corrupted weights");
+        }
+        return values;
+    }
 
     private static boolean bool(Path cfgPath, JsonNode cfg, String key, boolean fallback) {
         JsonNode v = cfg.get(key);

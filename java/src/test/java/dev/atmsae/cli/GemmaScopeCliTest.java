@@ -38,6 +38,23 @@ class GemmaScopeCliTest {
         return v;
     }
 
+    /** A Gemma Scope params.npz: W_enc [d, n], W_dec [n, d], b_enc, b_dec, threshold, each a float32 .npy entry. */
+    static void writeGemmaScope(Path npz, int d, int n, float[] wEnc, float[] wDec, float[] bEnc, float[] bDec,
+                                float[] threshold) throws IOException {
+        Object[][] arrays = {{"W_enc", wEnc, new long[] {d, n}}, {"W_dec", wDec, new long[] {n, d}},
+                {"b_enc", bEnc, new long[] {n}}, {"b_dec", bDec, new long[] {d}}, {"threshold", threshold, new long[] {n}}};
+        Path parts = Files.createTempDirectory(npz.getParent(), "npy-parts");
+        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(npz))) {
+            for (Object[] a : arrays) {
+                Path f = parts.resolve(a[0] + ".npy");
+                NpyArrays.writeF32(f, (float[]) a[1], (long[]) a[2]);
+                zip.putNextEntry(new ZipEntry(a[0] + ".npy"));
+                zip.write(Files.readAllBytes(f));
+                zip.closeEntry();
+            }
+        }
+    }
+
     private static int run(StringWriter out, String... args) {
         return Main.run(new PrintWriter(out, true), new PrintWriter(new StringWriter(), true), args);
     }
@@ -51,18 +68,7 @@ class GemmaScopeCliTest {
         float[] bDec = random(r, D, 0.5, 0.5);
         float[] theta = random(r, N, 0.2, 0.3);
         Path sae = Files.createDirectories(tmp.resolve("gemma-scope"));
-        Path parts = Files.createDirectories(tmp.resolve("parts"));
-        try (ZipOutputStream zip = new ZipOutputStream(Files.newOutputStream(sae.resolve("params.npz")))) {
-            Object[][] arrays = {{"W_enc", wEnc, new long[] {D, N}}, {"W_dec", wDec, new long[] {N, D}},
-                    {"b_enc", bEnc, new long[] {N}}, {"b_dec", bDec, new long[] {D}}, {"threshold", theta, new long[] {N}}};
-            for (Object[] a : arrays) {
-                Path f = parts.resolve(a[0] + ".npy");
-                NpyArrays.writeF32(f, (float[]) a[1], (long[]) a[2]);
-                zip.putNextEntry(new ZipEntry(a[0] + ".npy"));
-                zip.write(Files.readAllBytes(f));
-                zip.closeEntry();
-            }
-        }
+        writeGemmaScope(sae.resolve("params.npz"), D, N, wEnc, wDec, bEnc, bDec, theta);
         float[] x = random(r, ROWS * D, 1.5, 0.2);
         Path shard = tmp.resolve("acts.npy");
         NpyWriter.write(shard, x, ROWS, D);

@@ -56,20 +56,38 @@ final class OpenBlasLibrary {
     private final String source;
     private final String config;
     private final String coreName;
+    /** The file it was loaded from; null when the dynamic linker found it by name. */
+    private final Path file;
+    /** What {@link NarrowKernels} found, or null. */
+    private final String narrowKernels;
 
     private OpenBlasLibrary(MethodHandle sgemm, MethodHandle setNumThreads, String source, String config,
-                            String coreName) {
+                            String coreName, Path file, String narrowKernels) {
         this.sgemm = sgemm;
         this.setNumThreads = setNumThreads;
         this.source = source;
         this.config = config;
         this.coreName = coreName;
+        this.file = file;
+        this.narrowKernels = narrowKernels;
     }
 
-    /** The process's choice under {@value #ENV} (resolved and loaded once; a bad setting throws every time). */
+    /**
+     * The process's choice under {@value #ENV} (resolved and loaded once; a bad setting throws every time). When
+     * OPENBLAS_CORETYPE narrows the loaded OpenBLAS's kernels ({@link NarrowKernels}), says so once, on stderr, with
+     * the measured cost, and {@link #describe()} carries it into every engine description (reports, the bench).
+     */
     static synchronized Choice choose() {
         if (chosen == null) {
-            chosen = resolve(System.getenv(ENV));
+            Choice choice = resolve(System.getenv(ENV));
+            OpenBlasLibrary library = choice.library();
+            String note = library == null ? null : NarrowKernels.check(library, library.file);
+            if (note != null) {
+                System.err.println("atmsae: note: " + note);
+                choice = new Choice(new OpenBlasLibrary(library.sgemm, library.setNumThreads, library.source,
+                        library.config, library.coreName, library.file, note), null);
+            }
+            chosen = choice;
         }
         return chosen;
     }
@@ -92,6 +110,7 @@ final class OpenBlasLibrary {
                         + "\" for the pure-Java BLAS)");
             }
             lookup = load(path, what);
+            return new Choice(bind(lookup, what, path), null);
         } else {
             try {
                 lookup = SymbolLookup.libraryLookup(value, Arena.global());
@@ -99,7 +118,7 @@ final class OpenBlasLibrary {
                 throw new UserError(what + ": the dynamic linker cannot find or load it (" + e.getMessage() + ")");
             }
         }
-        return new Choice(bind(lookup, what), null);
+        return new Choice(bind(lookup, what, null), null);
     }
 
     /** The bundled OpenBLAS; the pure-Java BLAS when its jar is not on the class path or this is not x86-64 Linux. */
@@ -115,12 +134,13 @@ final class OpenBlasLibrary {
         String version = bundledVersion();
         Path dir = bundledDirectory(version);
         SymbolLookup lookup = null;
+        Path target = null;
         for (String file : BUNDLED_FILES) {
-            Path target = dir.resolve(file);
+            target = dir.resolve(file);
             extract(BUNDLE + file, target);
             lookup = load(target, "bundled " + target);
         }
-        return new Choice(bind(lookup, "bundled org.bytedeco:openblas " + version + " from " + dir), null);
+        return new Choice(bind(lookup, "bundled org.bytedeco:openblas " + version + " from " + dir, target), null);
     }
 
     /**
@@ -194,8 +214,11 @@ final class OpenBlasLibrary {
         }
     }
 
-    /** Binds cblas_sgemm, sets OpenBLAS's own thread count to 1 and reads its build description. */
-    private static OpenBlasLibrary bind(SymbolLookup lookup, String source) {
+    /**
+     * Binds cblas_sgemm, sets OpenBLAS's own thread count to 1 and reads its build description; {@code file} is where
+     * it was loaded from (null: found by name).
+     */
+    static OpenBlasLibrary bind(SymbolLookup lookup, String source, Path file) {
         Linker linker = Linker.nativeLinker();
         Optional<MemorySegment> gemm = lookup.find("cblas_sgemm");
         Optional<MemorySegment> setThreads = lookup.find("openblas_set_num_threads");
@@ -209,7 +232,8 @@ final class OpenBlasLibrary {
                 JAVA_LONG, JAVA_INT));
         OpenBlasLibrary library = new OpenBlasLibrary(sgemm,
                 linker.downcallHandle(setThreads.get(), FunctionDescriptor.ofVoid(JAVA_INT)), source,
-                cString(linker, lookup, "openblas_get_config"), cString(linker, lookup, "openblas_get_corename"));
+                cString(linker, lookup, "openblas_get_config"), cString(linker, lookup, "openblas_get_corename"), file,
+                null);
         library.setThreads(1);
         return library;
     }
@@ -253,8 +277,17 @@ final class OpenBlasLibrary {
         return coreName;
     }
 
-    /** E.g. "OpenBLAS 0.3.31 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=128 (core Zen; bundled …)". */
+    /** What {@link NarrowKernels} said about this library's kernels, or null. */
+    String narrowKernels() {
+        return narrowKernels;
+    }
+
+    /**
+     * E.g. "OpenBLAS 0.3.31 DYNAMIC_ARCH NO_AFFINITY Zen MAX_THREADS=128 (core Zen; bundled …)", plus the narrowed
+     * kernels' note where there is one.
+     */
     String describe() {
-        return config + " (core " + coreName + "; " + source + ")";
+        return config + " (core " + coreName + "; " + source + ")"
+                + (narrowKernels == null ? "" : " [" + narrowKernels + "]");
     }
 }

@@ -5,18 +5,15 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
+import java.util.Map;
 import java.util.stream.Stream;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assertions.fail;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
@@ -61,41 +58,19 @@ class CpuEngineThreadIndependenceTest {
             assumeTrue(inherited == null || !inherited.strip().equalsIgnoreCase(OpenBlasLibrary.PURE_JAVA),
                     OpenBlasLibrary.ENV + "=" + inherited + " forces the pure-Java BLAS for this run");
         }
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-Xmx") && !a.startsWith("-agentlib") && !a.startsWith("-javaagent")) {
-                cmd.add(a);
-            }
-        }
-        cmd.add("-Xmx512m");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(ThreadIndependenceCheck.class.getName());
-        if (blasSetting == null) {
-            cmd.add("--expect-openblas");
-        }
-        ProcessBuilder pb = new ProcessBuilder(cmd).redirectErrorStream(true);
-        pb.environment().remove("OPENBLAS_CORETYPE");
-        if (coreType != null) {
-            pb.environment().put("OPENBLAS_CORETYPE", coreType);
-        }
+        Map<String, String> env = new HashMap<>();
+        env.put("OPENBLAS_CORETYPE", coreType);
         if (blasSetting != null) {
-            pb.environment().put(OpenBlasLibrary.ENV, blasSetting);
+            env.put(OpenBlasLibrary.ENV, blasSetting);
         }
-        Process p = pb.start();
-        String output;
-        try (var in = p.getInputStream()) {
-            output = new String(in.readAllBytes(), StandardCharsets.UTF_8);
-        }
-        if (!p.waitFor(5, TimeUnit.MINUTES)) {
-            p.destroyForcibly();
-            fail("child JVM did not finish:\n" + output);
-        }
+        ChildJvm.Result child = blasSetting == null
+                ? ChildJvm.run(ThreadIndependenceCheck.class, env, "--expect-openblas")
+                : ChildJvm.run(ThreadIndependenceCheck.class, env);
+        String output = child.output();
         String label = coreType == null ? "detected core" : "OPENBLAS_CORETYPE=" + coreType;
         System.out.print("[" + label + (blasSetting == null ? "" : ", " + OpenBlasLibrary.ENV + "=" + blasSetting)
                 + "] " + output);
-        assertEquals(0, p.exitValue(), "child JVM failed:\n" + output);
+        assertEquals(0, child.exitCode(), "child JVM failed:\n" + output);
         if (coreType != null && blasSetting == null) {
             // OpenBLAS falls back to its detected core when it cannot run the requested one: make sure it did not.
             assertTrue(output.toLowerCase().contains("core " + coreType.toLowerCase()),
@@ -103,7 +78,7 @@ class CpuEngineThreadIndependenceTest {
         }
     }
 
-    private static boolean cpuHas(String flag) throws IOException {
+    static boolean cpuHas(String flag) throws IOException {
         Path cpuinfo = Path.of("/proc/cpuinfo");
         if (!Files.isReadable(cpuinfo)) {
             return false;
