@@ -24,7 +24,7 @@ run() { # [-u VAR]... CLASS ARGS: a bench class, with VARs removed from its envi
   local unset=()
   while [[ "$1" == -u ]]; do unset+=(-u "$2"); shift 2; done
   env "${unset[@]}" "$java_home/bin/java" ${BENCH_JAVA_OPTS:-} --add-modules jdk.incubator.vector --enable-native-access=ALL-UNNAMED \
-    --add-exports java.base/jdk.internal.misc=ALL-UNNAMED -Xmx8g -cp "$cp" "$@" \
+    -Xmx8g -cp "$cp" "$@" \
     2> >(grep -v --line-buffered '^WARNING: Using incubator modules' >&2)
 }
 apt_ok() { [[ "$(id -u)" == 0 ]] && command -v apt-get >/dev/null; }

@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.atmsae.engine.cuda.ChildProcess;
+import dev.atmsae.ChildProcess;
 import dev.atmsae.engine.cuda.EmulatorBuild;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -70,7 +70,7 @@ class BrokenKernelTest {
     @Test
     void centringWithTheWrongSignFailsEncodePre() throws Exception {
         ChildProcess r = result("center-sign", EmulatorBuild.Variant.PLAIN);
-        assertEquals(1, r.exit(), r.tail(20));
+        assertEquals(1, r.exitCode(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 encodePre"), r.tail(20));
     }
 
@@ -78,7 +78,7 @@ class BrokenKernelTest {
     @Test
     void decodeSkippingTheFirstEntryFailsSparseDecode() throws Exception {
         ChildProcess r = result("decode-off-by-one", EmulatorBuild.Variant.PLAIN);
-        assertEquals(1, r.exit(), r.tail(20));
+        assertEquals(1, r.exitCode(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 sparseDecode"), r.tail(20));
     }
 
@@ -86,7 +86,7 @@ class BrokenKernelTest {
     @Test
     void aMissingSyncthreadsFailsTopK() throws Exception {
         ChildProcess r = result("scan-barrier", EmulatorBuild.Variant.PLAIN);
-        assertEquals(1, r.exit(), r.tail(20));
+        assertEquals(1, r.exitCode(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 topK (all latents"), r.tail(20));
         // The failed kernel poisons the context; the engine still closes and the runner still writes its report.
         JsonNode report = new ObjectMapper().readTree(OUT.resolve("scan-barrier/selftest/selftest.json").toFile());
@@ -97,7 +97,7 @@ class BrokenKernelTest {
     @Test
     void sharedMemoryPastTheLaunchsSizeStopsUnderAddressSanitizer() throws Exception {
         ChildProcess r = result("topk-smem", EmulatorBuild.Variant.SANITIZE);
-        assertNotEquals(0, r.exit(), r.tail(20));
+        assertNotEquals(0, r.exitCode(), r.tail(20));
         assertTrue(r.output().contains("AddressSanitizer: heap-buffer-overflow"), r.tail(40));
         assertTrue(r.output().contains("in topk_rows") && r.output().contains("encode.cu:"), r.tail(40));
     }

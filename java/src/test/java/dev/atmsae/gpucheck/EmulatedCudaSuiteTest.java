@@ -6,7 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.atmsae.engine.cuda.ChildProcess;
+import dev.atmsae.ChildProcess;
 import dev.atmsae.engine.cuda.CudaEmulator;
 import dev.atmsae.engine.cuda.EmulatorBuild;
 import dev.atmsae.engine.cuda.Kernel;
@@ -97,7 +97,7 @@ class EmulatedCudaSuiteTest {
     @Test
     void selfTestRunnerPassesOnTheEmulatedDevice() throws Exception {
         ChildProcess r = result("selftest", EmulatorBuild.Variant.PLAIN);
-        assertEquals(0, r.exit(), r.tail(40));
+        assertEquals(0, r.exitCode(), r.tail(40));
         JsonNode report = new ObjectMapper().readTree(OUT.resolve("selftest/selftest.json").toFile());
         assertEquals(0, report.path("failed").asInt(), r.tail(40));
         assertTrue(report.path("passed").asInt() >= 40, report.toString());
@@ -117,13 +117,13 @@ class EmulatedCudaSuiteTest {
         assumeTrue(device.isPresent(), EmulatorBuild.whyNot());
         ChildProcess onPath = EmulatedJvm.runWith(Map.of("LD_LIBRARY_PATH", device.get().toString()),
                 OUT.resolve("status-library-path.log"), CudaStatusMain.class.getName());
-        assertEquals(0, onPath.exit(), onPath.output());
+        assertEquals(0, onPath.exitCode(), onPath.output());
         assertTrue(onPath.output().contains("libcuda.so.1 on the library path is atmsae's emulated device; set "
                 + CudaEmulator.ENV), onPath.output());
         assertTrue(onPath.output().contains("auto: cpu"), onPath.output());
         ChildProcess named = EmulatedJvm.run(device.get(), EmulatorBuild.Variant.PLAIN, "inorder",
                 OUT.resolve("stats-status.json"), Map.of(), OUT.resolve("status-named.log"), CudaStatusMain.class.getName());
-        assertEquals(0, named.exit(), named.output());
+        assertEquals(0, named.exitCode(), named.output());
         assertTrue(named.output().contains("cuda status: emulated CUDA device only"), named.output());
         assertTrue(named.output().contains("auto: cpu"), "--engine auto never picks the emulated device: " + named.output());
     }
@@ -134,7 +134,7 @@ class EmulatedCudaSuiteTest {
         List<String> bad = r.output().lines().filter(l -> l.startsWith("FAIL") || l.startsWith("SKIP")
                 || l.startsWith("atmsae-emu: kernel failed") || l.contains("ERROR: AddressSanitizer")
                 || l.contains("runtime error:")).toList();
-        assertEquals(0, r.exit(), "emulated suite (" + tag + ") failed:\n" + String.join("\n", bad) + "\n" + r.tail(40));
+        assertEquals(0, r.exitCode(), "emulated suite (" + tag + ") failed:\n" + String.join("\n", bad) + "\n" + r.tail(40));
         JsonNode kernels = new ObjectMapper().readTree(OUT.resolve("stats-" + tag + ".json").toFile()).path("kernels");
         List<String> idle = new ArrayList<>();
         for (Kernel k : Kernel.values()) {

@@ -1,14 +1,11 @@
 package dev.atmsae.gpucheck;
 
-import dev.atmsae.engine.cuda.ChildProcess;
+import dev.atmsae.ChildProcess;
 import dev.atmsae.engine.cuda.CudaEmulator;
 import dev.atmsae.engine.cuda.EmulatorBuild;
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -39,18 +36,6 @@ final class EmulatedJvm {
     /** Runs {@code main} with {@code args} and exactly the environment variables {@code env} added. */
     static ChildProcess runWith(Map<String, String> env, Path log, String main, String... args) throws IOException,
             InterruptedException {
-        List<String> cmd = new ArrayList<>();
-        cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        for (String a : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-            if (!a.startsWith("-javaagent") && !a.startsWith("-agentlib") && !a.startsWith("-Xmx")) {
-                cmd.add(a);
-            }
-        }
-        cmd.add("-Xmx3g");
-        cmd.add("-cp");
-        cmd.add(System.getProperty("java.class.path"));
-        cmd.add(main);
-        cmd.addAll(List.of(args));
-        return ChildProcess.run(cmd, env, log, 900);
+        return ChildProcess.run(ChildProcess.java("3g", main, args), env, log, 900);
     }
 }

@@ -1,5 +1,7 @@
 package dev.atmsae.engine.cpu;
 
+import dev.atmsae.ChildProcess;
+
 import org.junit.jupiter.api.DynamicTest;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestFactory;
@@ -63,9 +65,9 @@ class CpuEngineThreadIndependenceTest {
         if (blasSetting != null) {
             env.put(OpenBlasLibrary.ENV, blasSetting);
         }
-        ChildJvm.Result child = blasSetting == null
-                ? ChildJvm.run(ThreadIndependenceCheck.class, env, "--expect-openblas")
-                : ChildJvm.run(ThreadIndependenceCheck.class, env);
+        ChildProcess child = ChildProcess.run(blasSetting == null
+                ? ChildProcess.java("512m", ThreadIndependenceCheck.class.getName(), "--expect-openblas")
+                : ChildProcess.java("512m", ThreadIndependenceCheck.class.getName()), env, null, 300);
         String output = child.output();
         String label = coreType == null ? "detected core" : "OPENBLAS_CORETYPE=" + coreType;
         System.out.print("[" + label + (blasSetting == null ? "" : ", " + OpenBlasLibrary.ENV + "=" + blasSetting)

@@ -1,5 +1,7 @@
 package dev.atmsae.engine.cpu;
 
+import dev.atmsae.ChildProcess;
+
 import org.junit.jupiter.api.Test;
 
 import java.util.HashMap;
@@ -81,7 +83,7 @@ class NarrowKernelsTest {
     private static String child(String coreType) throws Exception {
         Map<String, String> env = new HashMap<>();
         env.put(NarrowKernels.CORETYPE, coreType);
-        ChildJvm.Result r = ChildJvm.run(NarrowKernelsTest.class, env);
+        ChildProcess r = ChildProcess.run(ChildProcess.java("512m", NarrowKernelsTest.class.getName()), env, null, 300);
         System.out.print("[OPENBLAS_CORETYPE=" + coreType + "] " + r.output());
         assertEquals(0, r.exitCode(), r.output());
         return r.output();

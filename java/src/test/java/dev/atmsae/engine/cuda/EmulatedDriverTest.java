@@ -1,5 +1,7 @@
 package dev.atmsae.engine.cuda;
 
+import dev.atmsae.ChildProcess;
+
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -45,7 +47,7 @@ class EmulatedDriverTest {
     @ValueSource(strings = {"inorder", "fuzz:1", "fuzz:2", "fuzz:3"})
     void everyDriverCheckPasses(String schedule) throws Exception {
         ChildProcess r = driverTest(device(EmulatorBuild.Variant.PLAIN), schedule);
-        assertEquals(0, r.exit(), r.output());
+        assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("ok a missing __syncthreads is caught") && r.output().contains("0 failed"),
                 r.output());
         assertEquals(19, r.output().lines().filter(l -> l.startsWith("ok ")).count(), r.output());
@@ -54,14 +56,14 @@ class EmulatedDriverTest {
     @Test
     void everyDriverCheckPassesSanitized() throws Exception {
         ChildProcess r = driverTest(device(EmulatorBuild.Variant.SANITIZE), "fuzz:4");
-        assertEquals(0, r.exit(), r.output());
+        assertEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("0 failed"), r.output());
     }
 
     @Test
     void aStorePastItsBufferStopsAtTheFaultingLine() throws Exception {
         ChildProcess r = driverTest(device(EmulatorBuild.Variant.SANITIZE), "inorder", "store-past-end");
-        assertNotEquals(0, r.exit(), r.output());
+        assertNotEquals(0, r.exitCode(), r.output());
         assertTrue(r.output().contains("AddressSanitizer: heap-buffer-overflow"), r.tail(30));
         assertTrue(r.output().contains("in store_past_end") && r.output().contains("test_kernels.cu:"), r.tail(30));
     }
