@@ -40,6 +40,7 @@ class EmulatedCudaSuiteTest {
     private static final String SANITIZED_SCHEDULE = "fuzz:4";
     /** The child runs, started together (as many at once as there are processors: each is mostly one thread). */
     private static final Map<String, Future<ChildProcess>> RUNS = new ConcurrentHashMap<>();
+    private static final Map<String, Double> SECONDS = new ConcurrentHashMap<>();
     private static ExecutorService pool;
 
     @BeforeAll
@@ -71,9 +72,7 @@ class EmulatedCudaSuiteTest {
                     ? new String[] {"--exclude-tag", EmulatedSuiteMain.LONG} : new String[0];
             ChildProcess r = EmulatedJvm.run(device, variant, schedule, stats, Map.of(), OUT.resolve("suite-" + tag + ".log"),
                     EmulatedSuiteMain.class.getName(), args);
-            String summary = r.output().lines().filter(l -> l.startsWith("emulated suite:")).findFirst().orElse("no summary");
-            System.out.printf("emulated CUDA suite (%s, %s): %s in %.1f s%n", variant.name().toLowerCase(), schedule,
-                    summary, (System.nanoTime() - t0) / 1e9);
+            SECONDS.put(tag, (System.nanoTime() - t0) / 1e9);
             return r;
         }));
     }
@@ -131,6 +130,9 @@ class EmulatedCudaSuiteTest {
     private static void checkSuite(EmulatorBuild.Variant variant, String schedule) throws Exception {
         String tag = tag(variant, schedule);
         ChildProcess r = result(tag, variant);
+        String summary = r.output().lines().filter(l -> l.startsWith("emulated suite:")).findFirst().orElse("no summary");
+        System.out.printf("emulated CUDA suite (%s, %s): %s in %.1f s (runs side by side)%n",
+                variant.name().toLowerCase(), schedule, summary, SECONDS.getOrDefault(tag, Double.NaN));
         List<String> bad = r.output().lines().filter(l -> l.startsWith("FAIL") || l.startsWith("SKIP")
                 || l.startsWith("atmsae-emu: kernel failed") || l.contains("ERROR: AddressSanitizer")
                 || l.contains("runtime error:")).toList();
