@@ -94,9 +94,9 @@ enum class BarrierOp { PLAIN, COUNT, AND, OR };
 // A block-wide barrier (__syncthreads and its reducing forms); returns the reduction (PLAIN: 0).
 int block_barrier(BarrierOp op, int predicate, const char* file, int line);
 // A warp collective: every lane named in mask must reach the same op with the same mask. value: the lane's operand
-// (raw bits, width bytes); arg: source lane, delta or lane mask; segment: the width argument of the shuffles.
+// (raw bits, zero-extended); arg: source lane, delta or lane mask; segment: the width argument of the shuffles.
 // Returns the lane's result as raw bits. *pred_out (match_all only) receives the predicate.
-uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int bytes, int arg, int segment, int* pred_out,
+uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int segment, int* pred_out,
                          const char* file, int line);
 // A point where the schedule may switch threads (atomics and fences, under the fuzzing schedule).
 void interleave_point(bool atomic);
@@ -129,7 +129,7 @@ inline T from_bits(uint64_t b) {
 #define __syncthreads_count(p) ::emu::block_barrier(::emu::BarrierOp::COUNT, (p) != 0, __FILE__, __LINE__)
 #define __syncthreads_and(p) ::emu::block_barrier(::emu::BarrierOp::AND, (p) != 0, __FILE__, __LINE__)
 #define __syncthreads_or(p) ::emu::block_barrier(::emu::BarrierOp::OR, (p) != 0, __FILE__, __LINE__)
-#define __syncwarp(...) ((void)::emu::warp_collective(::emu::WarpOp::SYNC, EMU_MASK_OR_FULL(__VA_ARGS__), 0, 0, 0, 32, \
+#define __syncwarp(...) ((void)::emu::warp_collective(::emu::WarpOp::SYNC, EMU_MASK_OR_FULL(__VA_ARGS__), 0, 0, 32, \
                                                         nullptr, __FILE__, __LINE__))
 #define EMU_MASK_OR_FULL(...) (0xffffffffu __VA_OPT__(& 0u) __VA_OPT__(| (__VA_ARGS__)))
 #define __threadfence() ::emu::interleave_point(false)
@@ -140,7 +140,7 @@ inline T from_bits(uint64_t b) {
 namespace emu {
 template <typename T>
 inline T shfl(WarpOp op, unsigned mask, T var, int arg, int width, const char* file, int line) {
-    return from_bits<T>(warp_collective(op, mask, to_bits(var), (int)sizeof(T), arg, width, nullptr, file, line));
+    return from_bits<T>(warp_collective(op, mask, to_bits(var), arg, width, nullptr, file, line));
 }
 }  // namespace emu
 #define __shfl_sync(mask, var, src, ...) \
@@ -152,18 +152,18 @@ inline T shfl(WarpOp op, unsigned mask, T var, int arg, int width, const char* f
 #define __shfl_xor_sync(mask, var, lane_mask, ...) \
     ::emu::shfl(::emu::WarpOp::SHFL_XOR, mask, var, lane_mask, EMU_WIDTH(__VA_ARGS__), __FILE__, __LINE__)
 #define EMU_WIDTH(...) (32 __VA_OPT__(* 0 + (__VA_ARGS__)))
-#define __ballot_sync(mask, p) ((unsigned)::emu::warp_collective(::emu::WarpOp::BALLOT, mask, (p) != 0, 4, 0, 32, \
+#define __ballot_sync(mask, p) ((unsigned)::emu::warp_collective(::emu::WarpOp::BALLOT, mask, (p) != 0, 0, 32, \
                                                                  nullptr, __FILE__, __LINE__))
-#define __any_sync(mask, p) ((int)::emu::warp_collective(::emu::WarpOp::ANY, mask, (p) != 0, 4, 0, 32, nullptr, \
+#define __any_sync(mask, p) ((int)::emu::warp_collective(::emu::WarpOp::ANY, mask, (p) != 0, 0, 32, nullptr, \
                                                          __FILE__, __LINE__))
-#define __all_sync(mask, p) ((int)::emu::warp_collective(::emu::WarpOp::ALL, mask, (p) != 0, 4, 0, 32, nullptr, \
+#define __all_sync(mask, p) ((int)::emu::warp_collective(::emu::WarpOp::ALL, mask, (p) != 0, 0, 32, nullptr, \
                                                          __FILE__, __LINE__))
 #define __match_any_sync(mask, v) ((unsigned)::emu::warp_collective(::emu::WarpOp::MATCH_ANY, mask, \
-        ::emu::to_bits(v), (int)sizeof(v), 0, 32, nullptr, __FILE__, __LINE__))
+        ::emu::to_bits(v), 0, 32, nullptr, __FILE__, __LINE__))
 #define __match_all_sync(mask, v, pred) ((unsigned)::emu::warp_collective(::emu::WarpOp::MATCH_ALL, mask, \
-        ::emu::to_bits(v), (int)sizeof(v), 0, 32, pred, __FILE__, __LINE__))
+        ::emu::to_bits(v), 0, 32, pred, __FILE__, __LINE__))
 #define EMU_REDUCE(op, mask, v) ((decltype(v))::emu::warp_collective(::emu::WarpOp::op, mask, \
-        ::emu::to_bits(v), 4, std::is_signed<decltype(v)>::value, 32, nullptr, __FILE__, __LINE__))
+        ::emu::to_bits(v), std::is_signed<decltype(v)>::value, 32, nullptr, __FILE__, __LINE__))
 #define __reduce_add_sync(mask, v) EMU_REDUCE(REDUCE_ADD, mask, v)
 #define __reduce_min_sync(mask, v) EMU_REDUCE(REDUCE_MIN, mask, v)
 #define __reduce_max_sync(mask, v) EMU_REDUCE(REDUCE_MAX, mask, v)

@@ -126,7 +126,7 @@ struct Thread : ThreadView {
     WarpOp warp_op = WarpOp::SYNC;
     unsigned mask = 0;
     uint64_t value = 0;
-    int bytes = 0, arg = 0, segment = 32;
+    int arg = 0, segment = 32;
     int* pred_out = nullptr;
     uint64_t result = 0;
 };
@@ -206,6 +206,12 @@ void leave(bool dying) {
 #endif
 }
 
+// "kernel block (x,y,z)": where an error message says it happened.
+std::string block_name(const Block* b) {
+    return std::string(b->kernel) + " block (" + std::to_string(b->idx.x) + "," + std::to_string(b->idx.y) + ","
+        + std::to_string(b->idx.z) + ")";
+}
+
 // Ends the launch with an error (the first one wins); the fiber is abandoned where it stands.
 [[noreturn]] void fail(const char* fmt, ...) {
     Block* b = tl_run;
@@ -216,10 +222,9 @@ void leave(bool dying) {
         va_start(ap, fmt);
         std::vsnprintf(msg, sizeof msg, fmt, ap);
         va_end(ap);
-        char where[200];
-        std::snprintf(where, sizeof where, "%s block (%u,%u,%u) thread (%u,%u,%u): ", b->kernel, b->idx.x, b->idx.y,
-                      b->idx.z, t->idx.x, t->idx.y, t->idx.z);
-        b->error = std::string(where) + msg;
+        char thread[80];
+        std::snprintf(thread, sizeof thread, " thread (%u,%u,%u): ", t->idx.x, t->idx.y, t->idx.z);
+        b->error = block_name(b) + thread + msg;
     }
     leave(true);
     __builtin_unreachable();
@@ -248,8 +253,7 @@ void open_barrier(Block* b) {
             first = &t;
         } else if (t.line != first->line || t.barrier_op != first->barrier_op
                    || (t.file != first->file && std::strcmp(t.file, first->file) != 0)) {
-            b->error = std::string(b->kernel) + " block (" + std::to_string(b->idx.x) + "," + std::to_string(b->idx.y)
-                + "," + std::to_string(b->idx.z) + "): __syncthreads reached at different places (thread "
+            b->error = block_name(b) + ": __syncthreads reached at different places (thread "
                 + std::to_string(first->linear) + " at " + first->file + ":" + std::to_string(first->line) + ", thread "
                 + std::to_string(t.linear) + " at " + t.file + ":" + std::to_string(t.line)
                 + "): undefined behaviour on a device";
@@ -384,7 +388,7 @@ void complete_collective(Block* b, Thread* warp, unsigned mask) {
     b->stats->warp_ops++;
 }
 
-uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int bytes, int arg, int segment, int* pred_out,
+uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int arg, int segment, int* pred_out,
                          const char* file, int line) {
     Block* b = tl_run;
     Thread* t = self();
@@ -406,7 +410,6 @@ uint64_t warp_collective(WarpOp op, unsigned mask, uint64_t value, int bytes, in
     t->warp_op = op;
     t->mask = mask;
     t->value = value;
-    t->bytes = bytes;
     t->arg = arg;
     t->segment = segment;
     t->pred_out = pred_out;
@@ -516,8 +519,7 @@ std::string describe_stuck(const Block* b) {
             if (example == nullptr) example = &t;
         }
     }
-    std::string s = std::string(b->kernel) + " block (" + std::to_string(b->idx.x) + "," + std::to_string(b->idx.y) + ","
-        + std::to_string(b->idx.z) + "): deadlock: " + std::to_string(barrier) + " threads wait at __syncthreads, "
+    std::string s = block_name(b) + ": deadlock: " + std::to_string(barrier) + " threads wait at __syncthreads, "
         + std::to_string(warp) + " in warp collectives";
     if (example != nullptr)
         s += std::string(" (thread ") + std::to_string(example->linear) + " in " + op_name(example->warp_op) + " at "

@@ -14,10 +14,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -30,13 +26,11 @@ import org.junit.jupiter.api.Test;
  */
 class BrokenKernelTest {
     private static final Path OUT = Path.of("target/emulated-cuda/broken");
-    /** Each broken copy is built and run at once, as many together as there are processors. */
-    private static final Map<String, Future<ChildProcess>> RUNS = new ConcurrentHashMap<>();
-    private static ExecutorService pool;
+    /** Each broken copy is built and run at once. */
+    private static final ChildRuns RUNS = new ChildRuns();
 
     @BeforeAll
     static void buildAndRunEveryBrokenCopy() {
-        pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
         start("center-sign", "encode.cu", "xc[i] = x[i] - b_dec[i % cols];", "xc[i] = x[i] + b_dec[i % cols];",
                 EmulatorBuild.Variant.PLAIN, "encodePre");
         start("decode-off-by-one", "decode.cu", "        for (int j = start; j < end; j++) {\n            float v = val[j];",
@@ -50,26 +44,20 @@ class BrokenKernelTest {
 
     @AfterAll
     static void stopPool() {
-        pool.shutdownNow();
+        RUNS.close();
     }
 
     private static void start(String name, String file, String from, String to, EmulatorBuild.Variant variant,
                               String only) {
         if (EmulatorBuild.directory(variant).isPresent()) {
-            RUNS.put(name, pool.submit(() -> runBroken(name, file, from, to, variant, only)));
+            RUNS.start(name, () -> runBroken(name, file, from, to, variant, only));
         }
-    }
-
-    /** The run of broken copy {@code name}, or a skip with the reason the device could not be built. */
-    private static ChildProcess result(String name, EmulatorBuild.Variant variant) throws Exception {
-        assumeTrue(EmulatorBuild.directory(variant).isPresent(), EmulatorBuild.whyNot());
-        return RUNS.get(name).get();
     }
 
     /** center_rows adds b_dec instead of subtracting it. */
     @Test
     void centringWithTheWrongSignFailsEncodePre() throws Exception {
-        ChildProcess r = result("center-sign", EmulatorBuild.Variant.PLAIN);
+        ChildProcess r = RUNS.result("center-sign", EmulatorBuild.Variant.PLAIN);
         assertEquals(1, r.exitCode(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 encodePre"), r.tail(20));
     }
@@ -77,7 +65,7 @@ class BrokenKernelTest {
     /** sparse_decode skips each row's first entry (an off-by-one index). */
     @Test
     void decodeSkippingTheFirstEntryFailsSparseDecode() throws Exception {
-        ChildProcess r = result("decode-off-by-one", EmulatorBuild.Variant.PLAIN);
+        ChildProcess r = RUNS.result("decode-off-by-one", EmulatorBuild.Variant.PLAIN);
         assertEquals(1, r.exitCode(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 sparseDecode"), r.tail(20));
     }
@@ -85,7 +73,7 @@ class BrokenKernelTest {
     /** The block scan's first barrier is gone: warp 0 reads the per-warp totals before the other warps wrote them. */
     @Test
     void aMissingSyncthreadsFailsTopK() throws Exception {
-        ChildProcess r = result("scan-barrier", EmulatorBuild.Variant.PLAIN);
+        ChildProcess r = RUNS.result("scan-barrier", EmulatorBuild.Variant.PLAIN);
         assertEquals(1, r.exitCode(), r.tail(20));
         assertTrue(r.output().contains("FAIL FP32 topK (all latents"), r.tail(20));
         // The failed kernel poisons the context; the engine still closes and the runner still writes its report.
@@ -96,7 +84,7 @@ class BrokenKernelTest {
     /** topk_rows lays its index array past the k·8 bytes of dynamic shared memory it asks for. */
     @Test
     void sharedMemoryPastTheLaunchsSizeStopsUnderAddressSanitizer() throws Exception {
-        ChildProcess r = result("topk-smem", EmulatorBuild.Variant.SANITIZE);
+        ChildProcess r = RUNS.result("topk-smem", EmulatorBuild.Variant.SANITIZE);
         assertNotEquals(0, r.exitCode(), r.tail(20));
         assertTrue(r.output().contains("AddressSanitizer: heap-buffer-overflow"), r.tail(40));
         assertTrue(r.output().contains("in topk_rows") && r.output().contains("encode.cu:"), r.tail(40));

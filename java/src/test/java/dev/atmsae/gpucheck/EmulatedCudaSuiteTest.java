@@ -17,9 +17,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
-import java.util.concurrent.Future;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -38,33 +35,30 @@ class EmulatedCudaSuiteTest {
     private static final Path OUT = Path.of("target/emulated-cuda");
     private static final List<String> PLAIN_SCHEDULES = List.of("inorder", "fuzz:1", "fuzz:2", "fuzz:3");
     private static final String SANITIZED_SCHEDULE = "fuzz:4";
-    /** The child runs, started together (as many at once as there are processors: each is mostly one thread). */
-    private static final Map<String, Future<ChildProcess>> RUNS = new ConcurrentHashMap<>();
+    private static final ChildRuns RUNS = new ChildRuns();
     private static final Map<String, Double> SECONDS = new ConcurrentHashMap<>();
-    private static ExecutorService pool;
 
     @BeforeAll
     static void startEveryRun() {
-        pool = Executors.newFixedThreadPool(Math.max(1, Runtime.getRuntime().availableProcessors()));
         Optional<Path> plain = EmulatorBuild.directory(EmulatorBuild.Variant.PLAIN);
         Optional<Path> sanitized = EmulatorBuild.directory(EmulatorBuild.Variant.SANITIZE);
         sanitized.ifPresent(dir -> start(EmulatorBuild.Variant.SANITIZE, SANITIZED_SCHEDULE, dir));
         plain.ifPresent(dir -> {
             PLAIN_SCHEDULES.forEach(schedule -> start(EmulatorBuild.Variant.PLAIN, schedule, dir));
-            RUNS.put("selftest", pool.submit(() -> EmulatedJvm.run(dir, EmulatorBuild.Variant.PLAIN, "fuzz:7",
+            RUNS.start("selftest", () -> EmulatedJvm.run(dir, EmulatorBuild.Variant.PLAIN, "fuzz:7",
                     OUT.resolve("stats-selftest.json"), Map.of(), OUT.resolve("selftest.log"), GpuSelfTest.class.getName(),
-                    "--out", OUT.resolve("selftest").toString())));
+                    "--out", OUT.resolve("selftest").toString()));
         });
     }
 
     @AfterAll
     static void stopPool() {
-        pool.shutdownNow();
+        RUNS.close();
     }
 
     private static void start(EmulatorBuild.Variant variant, String schedule, Path device) {
         String tag = tag(variant, schedule);
-        RUNS.put(tag, pool.submit(() -> {
+        RUNS.start(tag, () -> {
             Path stats = OUT.resolve("stats-" + tag + ".json");
             Files.deleteIfExists(stats);
             long t0 = System.nanoTime();
@@ -74,7 +68,7 @@ class EmulatedCudaSuiteTest {
                     EmulatedSuiteMain.class.getName(), args);
             SECONDS.put(tag, (System.nanoTime() - t0) / 1e9);
             return r;
-        }));
+        });
     }
 
     private static String tag(EmulatorBuild.Variant variant, String schedule) {
@@ -95,18 +89,12 @@ class EmulatedCudaSuiteTest {
     /** The device bundle's runner, GpuSelfTest, end to end on the emulated device: exit 0, every check passed. */
     @Test
     void selfTestRunnerPassesOnTheEmulatedDevice() throws Exception {
-        ChildProcess r = result("selftest", EmulatorBuild.Variant.PLAIN);
+        ChildProcess r = RUNS.result("selftest", EmulatorBuild.Variant.PLAIN);
         assertEquals(0, r.exitCode(), r.tail(40));
         JsonNode report = new ObjectMapper().readTree(OUT.resolve("selftest/selftest.json").toFile());
         assertEquals(0, report.path("failed").asInt(), r.tail(40));
         assertTrue(report.path("passed").asInt() >= 40, report.toString());
         assertTrue(report.path("engine").asText().contains("emulated CUDA device"), report.path("engine").asText());
-    }
-
-    /** The finished child run {@code key}, or a skip with the reason the device could not be built. */
-    private static ChildProcess result(String key, EmulatorBuild.Variant variant) throws Exception {
-        assumeTrue(EmulatorBuild.directory(variant).isPresent(), EmulatorBuild.whyNot());
-        return RUNS.get(key).get();
     }
 
     /** Only ATMSAE_CUDA_EMULATOR selects the emulated device: found on the library path it is named and refused. */
@@ -129,7 +117,7 @@ class EmulatedCudaSuiteTest {
 
     private static void checkSuite(EmulatorBuild.Variant variant, String schedule) throws Exception {
         String tag = tag(variant, schedule);
-        ChildProcess r = result(tag, variant);
+        ChildProcess r = RUNS.result(tag, variant);
         String summary = r.output().lines().filter(l -> l.startsWith("emulated suite:")).findFirst().orElse("no summary");
         System.out.printf("emulated CUDA suite (%s, %s): %s in %.1f s (runs side by side)%n",
                 variant.name().toLowerCase(), schedule, summary, SECONDS.getOrDefault(tag, Double.NaN));

@@ -414,34 +414,17 @@ public final class CudaEngine implements Engine {
 
     @Override
     public void encodePre(Tensor x, Tensor bDec, Tensor wEnc, Tensor bEnc, Tensor xc, Tensor h) {
-        CudaTensor tx = f32(x, "encodePre x"), txc = f32(xc, "encodePre xc"), th = f32(h, "encodePre h");
-        CudaTensor tw = f32(wEnc, "encodePre wEnc");
-        CudaTensor tbd = f32(bDec, "encodePre bDec"), tbe = f32(bEnc, "encodePre bEnc");
-        int b = tx.rows(), d = tx.cols(), n = tw.rows();
-        sameShape(tx, txc, "encodePre x/xc");
-        if (tw.cols() != d || th.rows() != b || th.cols() != n) {
-            throw new IllegalArgumentException("encodePre: x " + b + "x" + d + ", wEnc " + tw.rows() + "x" + tw.cols()
-                    + ", h " + th.rows() + "x" + th.cols());
-        }
-        vector(tbd, d, "encodePre bDec");
-        vector(tbe, n, "encodePre bEnc");
-        launch1d(Kernel.CENTER_ROWS, tx.size(), tx, tbd, txc, b, d);
-        gemm(false, true, 1f, txc, tw, 0f, th);
-        launch1d(Kernel.BIAS_ADD_ROWS, th.size(), th, tbe, b, n);
+        CudaTensor th = centreAndProject("encodePre", x, bDec, wEnc, bEnc, xc, h);
+        launch1d(Kernel.BIAS_ADD_ROWS, th.size(), th, f32(bEnc, "encodePre bEnc"), th.rows(), th.cols());
     }
 
     /**
      * encodePre fused with ReLU (CUDA-only fast path): h as in encodePre and f = max(h, 0), one epilogue kernel.
      */
     public void encodePreRelu(Tensor x, Tensor bDec, Tensor wEnc, Tensor bEnc, Tensor xc, Tensor h, Tensor f) {
-        CudaTensor tx = f32(x, "encodePreRelu x"), txc = f32(xc, "xc"), th = f32(h, "h"), tf = f32(f, "f");
-        CudaTensor tw = f32(wEnc, "wEnc"), tbd = f32(bDec, "bDec"), tbe = f32(bEnc, "bEnc");
+        CudaTensor th = centreAndProject("encodePreRelu", x, bDec, wEnc, bEnc, xc, h), tf = f32(f, "encodePreRelu f");
         sameShape(th, tf, "encodePreRelu h/f");
-        vector(tbd, tx.cols(), "bDec");
-        vector(tbe, tw.rows(), "bEnc");
-        launch1d(Kernel.CENTER_ROWS, tx.size(), tx, tbd, txc, tx.rows(), tx.cols());
-        gemm(false, true, 1f, txc, tw, 0f, th);
-        launch1d(Kernel.BIAS_RELU_ROWS, th.size(), th, tbe, tf, th.rows(), th.cols());
+        launch1d(Kernel.BIAS_RELU_ROWS, th.size(), th, f32(bEnc, "encodePreRelu bEnc"), tf, th.rows(), th.cols());
     }
 
     /**
@@ -450,15 +433,34 @@ public final class CudaEngine implements Engine {
      */
     public void encodePreJumpRelu(Tensor x, Tensor bDec, Tensor wEnc, Tensor bEnc, Tensor logTheta, Tensor xc, Tensor h,
                                   Tensor f) {
-        CudaTensor tx = f32(x, "encodePreJumpRelu x"), txc = f32(xc, "xc"), th = f32(h, "h"), tf = f32(f, "f");
-        CudaTensor tw = f32(wEnc, "wEnc"), tbd = f32(bDec, "bDec"), tbe = f32(bEnc, "bEnc"), tt = f32(logTheta, "logTheta");
+        CudaTensor th = centreAndProject("encodePreJumpRelu", x, bDec, wEnc, bEnc, xc, h);
+        CudaTensor tf = f32(f, "encodePreJumpRelu f"), tt = f32(logTheta, "encodePreJumpRelu logTheta");
         sameShape(th, tf, "encodePreJumpRelu h/f");
-        vector(tbd, tx.cols(), "bDec");
-        vector(tbe, tw.rows(), "bEnc");
-        vector(tt, tw.rows(), "logTheta");
-        launch1d(Kernel.CENTER_ROWS, tx.size(), tx, tbd, txc, tx.rows(), tx.cols());
+        vector(tt, th.cols(), "encodePreJumpRelu logTheta");
+        launch1d(Kernel.BIAS_JUMPRELU_ROWS, th.size(), th, f32(bEnc, "encodePreJumpRelu bEnc"), tt, tf, th.rows(),
+                th.cols());
+    }
+
+    /**
+     * The encoder's prologue and product, shared by encodePre and its fused forms: xc = x − b_dec, h = xc·W_encᵀ, every
+     * shape checked (b_enc's too); the caller's epilogue kernel adds b_enc. Returns h.
+     */
+    private CudaTensor centreAndProject(String what, Tensor x, Tensor bDec, Tensor wEnc, Tensor bEnc, Tensor xc,
+                                        Tensor h) {
+        CudaTensor tx = f32(x, what + " x"), txc = f32(xc, what + " xc"), th = f32(h, what + " h");
+        CudaTensor tw = f32(wEnc, what + " wEnc");
+        CudaTensor tbd = f32(bDec, what + " bDec"), tbe = f32(bEnc, what + " bEnc");
+        int b = tx.rows(), d = tx.cols(), n = tw.rows();
+        sameShape(tx, txc, what + " x/xc");
+        if (tw.cols() != d || th.rows() != b || th.cols() != n) {
+            throw new IllegalArgumentException(what + ": x " + b + "x" + d + ", wEnc " + tw.rows() + "x" + tw.cols()
+                    + ", h " + th.rows() + "x" + th.cols());
+        }
+        vector(tbd, d, what + " bDec");
+        vector(tbe, n, what + " bEnc");
+        launch1d(Kernel.CENTER_ROWS, tx.size(), tx, tbd, txc, b, d);
         gemm(false, true, 1f, txc, tw, 0f, th);
-        launch1d(Kernel.BIAS_JUMPRELU_ROWS, th.size(), th, tbe, tt, tf, th.rows(), th.cols());
+        return th;
     }
 
     @Override

@@ -43,8 +43,7 @@ public final class EmulatorBuild {
 
     /** The repository root (Surefire runs in java/). */
     public static Path repoRoot() {
-        Path here = Path.of("").toAbsolutePath();
-        return Files.isDirectory(here.resolve("cuda")) ? here : here.getParent();
+        return NvccTool.repoRoot();
     }
 
     /** Builds the host kernel library alone, as {@code variant}, from the kernel sources in {@code sources}. */
@@ -59,7 +58,7 @@ public final class EmulatorBuild {
     }
 
     private static Optional<Path> build(Variant v) {
-        if (!onPath(cxx())) {
+        if (NvccTool.onPath(cxx()).isEmpty()) {
             whyNot = "no C++ compiler (" + cxx() + "): the emulated CUDA device cannot be built";
             return Optional.empty();
         }
@@ -86,19 +85,6 @@ public final class EmulatorBuild {
     private static String cxx() {
         String env = System.getenv("CXX");
         return env == null || env.isBlank() ? "g++" : env;
-    }
-
-    private static boolean onPath(String command) {
-        if (command.contains("/")) {
-            return Files.isExecutable(Path.of(command));
-        }
-        String path = System.getenv("PATH");
-        for (String dir : path == null ? new String[0] : path.split(":")) {
-            if (Files.isExecutable(Path.of(dir.isEmpty() ? "." : dir, command))) {
-                return true;
-            }
-        }
-        return false;
     }
 
     private static String run(List<String> cmd) throws IOException, InterruptedException {

@@ -18,12 +18,20 @@ final class NvccTool {
         if (env != null && Files.isExecutable(Path.of(env))) {
             return Optional.of(Path.of(env));
         }
+        return onPath("nvcc");
+    }
+
+    /** {@code command} as the shell would find it on PATH (or the path itself, when it names one). */
+    static Optional<Path> onPath(String command) {
+        if (command.contains("/")) {
+            return Files.isExecutable(Path.of(command)) ? Optional.of(Path.of(command)) : Optional.empty();
+        }
         String path = System.getenv("PATH");
         if (path == null) {
             return Optional.empty();
         }
         for (String dir : path.split(":")) {
-            Path p = Path.of(dir.isEmpty() ? "." : dir, "nvcc");
+            Path p = Path.of(dir.isEmpty() ? "." : dir, command);
             if (Files.isExecutable(p)) {
                 return Optional.of(p);
             }
